@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE events;
+DROP TABLE audit_events;
+DROP TABLE key_account_primary_lines;
+DROP TABLE key_account_assignments;
+DROP TABLE key_accounts;
+DROP TABLE partner_contacts;
+DROP TABLE partner_territories;
+DROP TABLE partners;
+DROP TABLE api_keys;

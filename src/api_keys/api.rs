@@ -1,0 +1,87 @@
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+
+use super::model::{ApiKey, ApiKeyCreate, ApiKeyCreated};
+use super::store;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageParams};
+use crate::validation::path_id;
+
+/// Create an API key (admin). The secret is in this response only.
+#[utoipa::path(
+    tag = "api-keys",
+    request_body = ApiKeyCreate,
+    responses((status = 201, description = "Created; `secret` is shown only now", body = ApiKeyCreated,
+        headers(("Location" = String, description = "The key's URL")))),
+)]
+#[post("/api-keys")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ApiKeyCreate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let input = body.0;
+    input.validate()?;
+    let actor = caller.actor();
+    let created = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/api-keys/{}", created.key.id)))
+        .json(created))
+}
+
+/// List API keys (admin), newest first. Secrets are never listed.
+#[utoipa::path(
+    tag = "api-keys",
+    params(PageParams),
+    responses((status = 200, description = "A page of keys", body = Page<ApiKey>)),
+)]
+#[get("/api-keys")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let page = page.request(1)?;
+    let request = page.clone();
+    let rows = state.db.read(move |conn| store::list(conn, &request)).await?;
+    Ok(Page::from_rows(rows, &page, |k| vec![k.id.clone()], |k| k).respond(&req))
+}
+
+/// Get one API key (admin).
+#[utoipa::path(
+    tag = "api-keys",
+    params(("id" = String, Path, description = "API key id")),
+    responses((status = 200, description = "The key", body = ApiKey)),
+)]
+#[get("/api-keys/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let id = path_id("id", &id)?;
+    let key = state.db.read(move |conn| store::get(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(key))
+}
+
+/// Revoke an API key (admin). It stops working at once; the record stays for the audit trail.
+#[utoipa::path(
+    tag = "api-keys",
+    params(("id" = String, Path, description = "API key id")),
+    responses((status = 204, description = "Revoked")),
+)]
+#[delete("/api-keys/{id}")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let id = path_id("id", &id)?;
+    let actor = caller.actor();
+    state.db.write(move |conn| store::revoke(conn, &actor, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

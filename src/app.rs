@@ -1,0 +1,122 @@
+//! Building the actix application and running it.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::metrics::Metrics;
+use crate::http::RouteTable;
+
+/// What every request can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub routes: RouteTable,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> web::Data<Self> {
+        let routes = RouteTable::from_spec(crate::openapi::spec());
+        web::Data::new(AppState { db, config, metrics: Metrics::default(), routes })
+    }
+}
+
+/// Every documented route, registered once for both serving and the OpenAPI document.
+fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(crate::partners::routes)
+        .configure(crate::key_accounts::routes)
+        .configure(crate::advice::routes)
+        .configure(crate::api_keys::routes)
+        .configure(crate::audit::api::routes);
+}
+
+/// The routed app and the OpenAPI paths collected from its handlers.
+pub fn routes_app(
+    doc: utoipa::openapi::OpenApi,
+) -> (
+    App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    utoipa::openapi::OpenApi,
+) {
+    App::new()
+        .into_utoipa_app()
+        .openapi(doc)
+        .configure(crate::ops::routes)
+        .service(scope::scope("/api/v1").configure(api_v1))
+        .split_for_parts()
+}
+
+/// The whole application for one worker.
+pub fn mk_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, _) = routes_app(utoipa::openapi::OpenApi::default());
+    app.app_data(state)
+        .service(web::redirect("/swagger-ui", "/swagger-ui/"))
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", crate::openapi::spec().clone()))
+        .default_service(web::to(crate::http::fallback))
+        .wrap(from_fn(crate::http::idempotency::middleware))
+        .wrap(from_fn(crate::http::request_context))
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds (port 0 picks a free port).
+    pub fn build(config: Config) -> Result<Self, String> {
+        let db = Db::connect(&config.database_url, config.pool_size)?;
+        let mut conn = db.conn().map_err(|e| e.to_string())?;
+        crate::db::run_migrations(&mut conn)?;
+        drop(conn);
+        Self::build_with_db(config, db)
+    }
+
+    pub fn build_with_db(config: Config, db: Db) -> Result<Self, String> {
+        let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let workers = config.workers;
+        let state = AppState::new(db, config);
+        let mut server = HttpServer::new(move || mk_app(state.clone())).shutdown_timeout(30);
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        let server = server.listen(listener).map_err(|e| e.to_string())?.run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until SIGINT/SIGTERM, then finishes in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,35 @@
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use super::{AuditEvent, AuditFilter};
+use crate::api_keys::model::Role;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::http::extract::Query;
+use crate::http::pagination::{Page, PageParams};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list);
+}
+
+/// List audit events, newest first.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditFilter, PageParams),
+    responses((status = 200, description = "A page of audit events", body = Page<AuditEvent>)),
+)]
+#[get("/audit-events")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: Query<AuditFilter>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin, Role::Manager])?;
+    let page = page.request(1)?;
+    let filter = filter.0;
+    let request = page.clone();
+    let rows = state.db.read(move |conn| super::list(conn, &filter, &request)).await?;
+    Ok(Page::from_rows(rows, &page, |r| vec![r.id.clone()], |r| r).respond(&req))
+}

@@ -1,0 +1,269 @@
+//! Storage: one diesel `MultiConnection` over SQLite (embedded default) and Postgres, an r2d2
+//! manager that picks the backend by URL scheme, and the embedded migrations of each backend.
+
+pub mod json;
+pub mod schema;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Sqlite(_) => Backend::Sqlite,
+            DbConn::Pg(_) => Backend::Postgres,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`. Unknown schemes are rejected: a typo must never become a silent
+/// SQLite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("DATABASE_URL sqlite:// needs a file path, e.g. sqlite://channeldesk.db".into());
+            }
+            Ok(DbUrl::Sqlite(path.to_string()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DbUrl::Postgres(url.to_string()))
+        } else {
+            Err(format!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got {:?})",
+                url.split("://").next().unwrap_or_default()
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbUrl::Sqlite(_) => Backend::Sqlite,
+            DbUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// The r2d2 manager. Written by hand rather than through `MultiConnection::establish` because the
+/// derived `establish` reports every failure as "invalid connection url".
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DbUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DbUrl) -> Self {
+        Self { url }
+    }
+
+    fn establish(&self) -> ConnectionResult<DbConn> {
+        match &self.url {
+            DbUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // busy_timeout must come before journal_mode=WAL, or a fresh file can report
+                // "database is locked" while another connection switches the journal mode.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DbUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, ConnectionError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1").map_err(|e| ConnectionError::BadConnection(e.to_string()))
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// The database handle the app shares: a pool plus, on SQLite, a writer lock. SQLite allows one
+/// writer at a time; taking turns in-process keeps writers from failing with SQLITE_BUSY when a
+/// deferred transaction upgrades to a write lock, and is cheaper than spinning on busy_timeout.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    write_lock: Arc<std::sync::Mutex<()>>,
+}
+
+impl Db {
+    /// Connects once up front so a bad URL, a refused connection or a wrong password is reported
+    /// with the server's own words instead of an r2d2 timeout.
+    pub fn connect(url: &DbUrl, pool_size: u32) -> Result<Self, String> {
+        let manager = ConnectionManager::new(url.clone());
+        manager.establish().map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| format!("cannot build the connection pool: {e}"))?;
+        Ok(Self { pool, backend: url.backend(), write_lock: Arc::new(std::sync::Mutex::new(())) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn pool_max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    pub fn conn(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, ApiError> {
+        self.pool.get().map_err(|e| ApiError::unavailable(format!("database pool: {e}")))
+    }
+
+    /// Runs blocking diesel work on the blocking pool, keeping the caller's tracing span.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        crate::telemetry::run_blocking(move || {
+            let mut conn = db.conn()?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `f` in one transaction: the change, its audit record and its outbox events commit
+    /// together or not at all.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        crate::telemetry::run_blocking(move || db.write_blocking(f)).await
+    }
+
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    {
+        let mut conn = self.conn()?;
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+}
+
+/// Applies pending migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize, String> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| format!("migration failed: {e}"))
+}
+
+/// True when the schema is at the newest embedded migration (used by `/readyz`).
+pub fn is_migrated(conn: &mut DbConn) -> Result<bool, String> {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map(|p| !p).map_err(|e| e.to_string())
+}
+
+/// Reverts every applied migration (used by the migration round-trip test).
+pub fn revert_all_migrations(conn: &mut DbConn) -> Result<(), String> {
+    let res = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+    };
+    res.map_err(|e| format!("revert failed: {e}"))
+}
+
+/// Migration names per backend, for the parity test.
+pub fn migration_names(backend: Backend) -> Vec<String> {
+    use diesel::migration::MigrationSource;
+    let source = match backend {
+        Backend::Sqlite => MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+            .map(|ms| ms.iter().map(|m| m.name().to_string()).collect::<Vec<_>>()),
+        Backend::Postgres => MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+            .map(|ms| ms.iter().map(|m| m.name().to_string()).collect::<Vec<_>>()),
+    };
+    source.unwrap_or_default()
+}
+
+/// The current time as stored: UTC, naive, truncated to microseconds so that SQLite's text form
+/// and Postgres' timestamp compare and round-trip identically.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A new time-ordered id (UUIDv7).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Diesel errors a store did not expect become 500s (logged, never shown).
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => ApiError::not_found("resource"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// True when `e` is a unique-constraint violation (both backends report it the same way).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}

@@ -1,0 +1,150 @@
+// The tables, written once for both backends (portable SQL types only).
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        partner_id -> Nullable<Text>,
+        prefix -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partners (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        channel_type -> Text,
+        kind -> Text,
+        tier -> Text,
+        status -> Text,
+        region -> Nullable<Text>,
+        territories -> Text,
+        industries -> Text,
+        owner -> Nullable<Text>,
+        next_review_at -> Nullable<Timestamp>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partner_territories (territory, partner_id) {
+        partner_id -> Text,
+        territory -> Text,
+    }
+}
+
+diesel::table! {
+    partner_contacts (id) {
+        id -> Text,
+        partner_id -> Text,
+        name -> Text,
+        title -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        wecom_userid -> Nullable<Text>,
+        dingtalk_userid -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_accounts (id) {
+        id -> Text,
+        name -> Text,
+        industry -> Nullable<Text>,
+        region -> Nullable<Text>,
+        owner -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    key_account_assignments (id) {
+        id -> Text,
+        key_account_id -> Text,
+        partner_id -> Text,
+        role -> Text,
+        product_lines -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_account_primary_lines (key_account_id, product_line) {
+        key_account_id -> Text,
+        product_line -> Text,
+        assignment_id -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        occurred_at -> Timestamp,
+        actor_key_id -> Text,
+        actor_name -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        resource_type -> Text,
+        resource_id -> Text,
+        partner_id -> Nullable<Text>,
+        payload -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, idempotency_key) {
+        scope -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(partner_territories -> partners (partner_id));
+diesel::joinable!(partner_contacts -> partners (partner_id));
+diesel::joinable!(key_account_assignments -> key_accounts (key_account_id));
+diesel::joinable!(key_account_assignments -> partners (partner_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    partners,
+    partner_territories,
+    partner_contacts,
+    key_accounts,
+    key_account_assignments,
+    key_account_primary_lines,
+    audit_events,
+    events,
+    idempotency_keys,
+);

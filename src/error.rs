@@ -1,0 +1,183 @@
+//! The one error type. Every failure leaves the service as `application/problem+json` (RFC 9457)
+//! with a stable `code`; 5xx details are logged with the request id and never shown.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid input: `field` is the JSON path (`params.tiers[1].threshold_minor`) or the query
+/// or path parameter name.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// The problem+json body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type.
+    #[schema(example = "https://channeldesk.dev/problems/validation_failed")]
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, snake_case machine code, e.g. `partner_not_found`, `version_mismatch`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(nullable = false)]
+    pub errors: Vec<FieldError>,
+    /// The request id, also sent as the `X-Request-Id` header; quote it when reporting a 5xx.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    /// Headers the response must carry (e.g. `Allow` on 405, `WWW-Authenticate` on 401).
+    pub headers: Vec<(header::HeaderName, String)>,
+    /// What really went wrong, for the log only (5xx).
+    internal: Option<String>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
+        if let Some(internal) = &self.internal {
+            write!(f, " ({internal})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, detail: detail.into(), errors: Vec::new(), headers: Vec::new(), internal: None }
+    }
+
+    pub fn with_header(mut self, name: header::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// 404 for a resource kind, e.g. `not_found("partner")` → code `partner_not_found`.
+    pub fn not_found(resource: &'static str) -> Self {
+        let code = match resource {
+            "partner" => "partner_not_found",
+            "contact" => "contact_not_found",
+            "key_account" => "key_account_not_found",
+            "assignment" => "assignment_not_found",
+            "api_key" => "api_key_not_found",
+            "route" => "route_not_found",
+            _ => "not_found",
+        };
+        Self::new(StatusCode::NOT_FOUND, code, format!("{} not found", resource.replace('_', " ")))
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).with_header(header::WWW_AUTHENTICATE, "Bearer")
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn version_mismatch() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            "the resource changed since it was read: fetch it again and reapply your change",
+        )
+    }
+
+    pub fn unavailable(internal: impl Into<String>) -> Self {
+        Self {
+            internal: Some(internal.into()),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "the service is temporarily unavailable",
+            )
+        }
+    }
+
+    pub fn internal(internal: impl std::fmt::Display) -> Self {
+        Self {
+            internal: Some(internal.to_string()),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
+        }
+    }
+
+    pub fn problem(&self, request_id: Option<String>) -> Problem {
+        Problem {
+            r#type: format!("https://channeldesk.dev/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            errors: self.errors.clone(),
+            request_id,
+        }
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let request_id = crate::telemetry::current_request_id();
+        if self.status.is_server_error() {
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %self, "request failed");
+        }
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        for (name, value) in &self.headers {
+            res.insert_header((name.clone(), value.clone()));
+        }
+        res.body(serde_json::to_string(&self.problem(request_id)).unwrap_or_default())
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(e: r2d2::Error) -> Self {
+        ApiError::unavailable(format!("database pool: {e}"))
+    }
+}

@@ -1,0 +1,84 @@
+//! The outbox: domain events written in the same transaction as the change that caused them, so
+//! an event exists exactly when its change committed. Delivery reads from here.
+
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::schema::events as ev;
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+
+/// An event about to be written.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    /// Dotted name, e.g. `partner.created`.
+    pub event_type: &'a str,
+    pub resource_type: &'a str,
+    pub resource_id: &'a str,
+    /// The partner the event concerns, for per-partner routing and scoping.
+    pub partner_id: Option<&'a str>,
+    pub payload: Value,
+}
+
+/// Appends `event` to the outbox; call inside the change's transaction. Returns the event id.
+pub fn emit(conn: &mut DbConn, event: NewEvent<'_>) -> Result<String, ApiError> {
+    let id = db::new_id();
+    diesel::insert_into(ev::table)
+        .values((
+            ev::id.eq(&id),
+            ev::event_type.eq(event.event_type),
+            ev::occurred_at.eq(db::now()),
+            ev::resource_type.eq(event.resource_type),
+            ev::resource_id.eq(event.resource_id),
+            ev::partner_id.eq(event.partner_id),
+            ev::payload.eq(event.payload.to_string()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// A stored event, as delivery and tests read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub event_type: String,
+    pub occurred_at: chrono::NaiveDateTime,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub partner_id: Option<String>,
+    pub payload: Value,
+}
+
+/// Events after `after` (an event id) in outbox order.
+pub fn since(conn: &mut DbConn, after: Option<&str>, limit: i64) -> Result<Vec<Event>, ApiError> {
+    let mut q = ev::table.into_boxed();
+    if let Some(after) = after {
+        q = q.filter(ev::id.gt(after.to_string()));
+    }
+    let rows: Vec<(String, String, chrono::NaiveDateTime, String, String, Option<String>, String)> = q
+        .order(ev::id.asc())
+        .limit(limit)
+        .select((
+            ev::id,
+            ev::event_type,
+            ev::occurred_at,
+            ev::resource_type,
+            ev::resource_id,
+            ev::partner_id,
+            ev::payload,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, event_type, occurred_at, resource_type, resource_id, partner_id, payload)| {
+            Ok(Event {
+                id,
+                event_type,
+                occurred_at,
+                resource_type,
+                resource_id,
+                partner_id,
+                payload: db::json::decode(&payload)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,158 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+use crate::partners::model::nullable;
+use crate::validation::{Check, MAX_SHORT_TEXT};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KeyAccount {
+    pub id: String,
+    pub name: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub owner: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAccountCreate {
+    /// 1–200 characters.
+    pub name: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAccountUpdate {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub region: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub owner: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyAccountFilter {
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub owner: Option<String>,
+    /// Text search over the name (case-insensitive substring).
+    pub q: Option<String>,
+}
+
+impl KeyAccountFilter {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut c = Check::new();
+        c.opt_text("industry", self.industry.as_deref(), MAX_SHORT_TEXT);
+        c.opt_text("region", self.region.as_deref(), MAX_SHORT_TEXT);
+        c.opt_text("owner", self.owner.as_deref(), MAX_SHORT_TEXT);
+        c.opt_text("q", self.q.as_deref(), MAX_SHORT_TEXT);
+        c.finish()
+    }
+}
+
+impl KeyAccountCreate {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut c = Check::new();
+        c.text("name", &self.name, 1, MAX_SHORT_TEXT);
+        c.opt_text("industry", self.industry.as_deref(), MAX_SHORT_TEXT);
+        c.opt_text("region", self.region.as_deref(), MAX_SHORT_TEXT);
+        c.opt_text("owner", self.owner.as_deref(), MAX_SHORT_TEXT);
+        c.finish()
+    }
+}
+
+impl KeyAccountUpdate {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut c = Check::new();
+        if let Some(name) = &self.name {
+            c.text("name", name, 1, MAX_SHORT_TEXT);
+        }
+        let inner = |v: &Option<Option<String>>| v.clone().flatten();
+        c.opt_text("industry", inner(&self.industry).as_deref(), MAX_SHORT_TEXT);
+        c.opt_text("region", inner(&self.region).as_deref(), MAX_SHORT_TEXT);
+        c.opt_text("owner", inner(&self.owner).as_deref(), MAX_SHORT_TEXT);
+        c.finish()
+    }
+
+    pub fn apply(&self, current: &KeyAccount) -> KeyAccount {
+        let mut k = current.clone();
+        if let Some(v) = &self.name {
+            k.name = v.clone();
+        }
+        for (patch, field) in
+            [(&self.industry, &mut k.industry), (&self.region, &mut k.region), (&self.owner, &mut k.owner)]
+        {
+            if let Some(v) = patch {
+                *field = v.clone();
+            }
+        }
+        k
+    }
+}
+
+crate::text_enum! {
+    /// primary: leads the account for its product lines (one per line); support: helps;
+    /// referral: brought the account in.
+    AssignmentRole { Primary => "primary", Support => "support", Referral => "referral" }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Assignment {
+    pub id: String,
+    pub key_account_id: String,
+    pub partner_id: String,
+    pub role: AssignmentRole,
+    pub product_lines: Vec<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentCreate {
+    pub partner_id: String,
+    pub role: AssignmentRole,
+    /// 1–50 product lines this assignment covers.
+    pub product_lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentUpdate {
+    pub role: Option<AssignmentRole>,
+    pub product_lines: Option<Vec<String>>,
+}
+
+impl AssignmentCreate {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut c = Check::new();
+        if uuid::Uuid::parse_str(&self.partner_id).is_err() {
+            c.add("partner_id", "must be a partner id");
+        }
+        c.labels("product_lines", &self.product_lines, 1, 50);
+        c.finish()
+    }
+}
+
+impl AssignmentUpdate {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut c = Check::new();
+        if let Some(lines) = &self.product_lines {
+            c.labels("product_lines", lines, 1, 50);
+        }
+        c.finish()
+    }
+}

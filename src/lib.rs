@@ -1,0 +1,19 @@
+//! channeldesk: channel management for key-account marketing.
+
+pub mod advice;
+pub mod api_keys;
+pub mod app;
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod key_accounts;
+pub mod openapi;
+pub mod ops;
+pub mod partners;
+pub mod telemetry;
+pub mod validation;
+
+pub use app::Application;

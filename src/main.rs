@@ -1,0 +1,111 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use channeldesk::api_keys::model::{ApiKeyCreate, Role};
+use channeldesk::audit::Actor;
+use channeldesk::config::Config;
+use channeldesk::db::{self, Db};
+
+/// channeldesk: channel management for key-account marketing.
+///
+/// Configuration comes from the environment (DATABASE_URL, CHANNELDESK_BIND,
+/// CHANNELDESK_LOG_FORMAT, CHANNELDESK_POOL_SIZE, CHANNELDESK_BODY_LIMIT_BYTES, ...; see README).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the HTTP API (default 127.0.0.1:8080).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key. The key is printed alone on the last line of stdout, and only this once.
+    Create {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+        /// The partner a `partner` key is bound to.
+        #[arg(long = "partner")]
+        partner: Option<String>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), String> {
+    if let Command::Openapi = command {
+        println!("{}", channeldesk::openapi::spec_json());
+        return Ok(());
+    }
+    let config = Config::from_env()?;
+    channeldesk::telemetry::init(config.log_format);
+    match command {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url, 1)?;
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            let applied = db::run_migrations(&mut conn)?;
+            println!("migrations applied: {applied}");
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create { role, name, partner }) => {
+            let db = Db::connect(&config.database_url, 1)?;
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            db::run_migrations(&mut conn)?;
+            drop(conn);
+            let input = ApiKeyCreate { name, role, partner_id: partner };
+            input.validate().map_err(|e| e.to_string())?;
+            let actor = Actor::system("cli");
+            let created = db
+                .write_blocking(|conn| channeldesk::api_keys::store::create(conn, &actor, &input))
+                .map_err(|e| e.to_string())?;
+            println!("created {} key {:?} (id {})", created.key.role, created.key.name, created.key.id);
+            println!("store it now; it is not shown again:");
+            println!("{}", created.secret);
+            Ok(())
+        }
+        Command::Openapi => Ok(()),
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let runtime = actix_web::rt::System::new();
+    runtime.block_on(async move {
+        let bind = config.bind.clone();
+        let app = channeldesk::Application::build(config)?;
+        tracing::info!(
+            address = %format!("http://{bind}"),
+            swagger_ui = %format!("http://{}/swagger-ui/", bind),
+            "channeldesk is listening"
+        );
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}

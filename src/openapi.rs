@@ -1,0 +1,122 @@
+//! The OpenAPI 3.1 document: collected from the handlers' own annotations, then completed with
+//! what every operation shares (bearer security, problem+json error responses).
+
+use std::sync::OnceLock;
+
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::Required;
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi as _};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "channeldesk",
+        description = "Channel management for key-account (大客户) marketing: partners, key accounts, meetings, bulletins, contracts and risk warnings, with WeCom and DingTalk bots.",
+        license(name = "Apache-2.0"),
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&Shared),
+    tags(
+        (name = "partners", description = "Partners (渠道成员) and their contacts"),
+        (name = "key-accounts", description = "Key accounts (大客户) and the partners assigned to them"),
+        (name = "channel-advice", description = "Which channel type fits a product and market (渠道类型与选择依据)"),
+        (name = "api-keys", description = "API keys and roles (admin only)"),
+        (name = "audit", description = "Who changed what"),
+        (name = "ops", description = "Health, readiness and metrics"),
+    ),
+)]
+pub struct ApiDoc;
+
+struct Shared;
+
+impl Modify for Shared {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `Authorization: Bearer cdk_…`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The complete document. Built once: it is the same for every worker and request.
+pub fn spec() -> &'static OpenApi {
+    static SPEC: OnceLock<OpenApi> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let (_, mut doc) = crate::app::routes_app(ApiDoc::openapi());
+        add_shared_responses(&mut doc);
+        doc
+    })
+}
+
+pub fn spec_json() -> String {
+    spec().to_pretty_json().unwrap_or_default()
+}
+
+/// Problem responses every operation can give, and the bearer requirement on `/api/v1`.
+fn add_shared_responses(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let authenticated = path.starts_with("/api/v1/");
+        for op in [&mut item.get, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            complete(op, authenticated, false);
+        }
+        if let Some(op) = &mut item.post {
+            complete(op, authenticated, true);
+        }
+    }
+}
+
+fn complete(op: &mut Operation, authenticated: bool, is_post: bool) {
+    let has_body = op.request_body.is_some();
+    let mut shared: Vec<(&str, &str)> =
+        vec![("500", "Internal error (the body carries `request_id`)"), ("503", "Database unavailable")];
+    if authenticated {
+        op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        shared.extend([
+            ("400", "Malformed request (`malformed_json`, `malformed_body`)"),
+            ("401", "Missing, unknown or revoked API key (`unauthorized`)"),
+            ("403", "The key's role may not do this (`forbidden`)"),
+            ("404", "Not found, or not visible to this key"),
+            ("422", "Invalid input (`validation_failed`, with `errors[]` naming each field)"),
+        ]);
+        if has_body {
+            shared.extend([
+                ("413", "Body over the size limit (`payload_too_large`)"),
+                ("415", "Body is not JSON (`unsupported_media_type`)"),
+            ]);
+        }
+        if is_post {
+            // Every POST honours Idempotency-Key; a retry racing the first request is a 409.
+            shared.push(("409", "Conflict (`idempotency_key_in_progress`, or the operation's own conflicts)"));
+            let parameter = ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some("Repeat a POST safely: the same key and body within 24 h replay the first response; the same key with another body is 422 `idempotency_key_reused`."))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                .build();
+            op.parameters.get_or_insert_with(Vec::new).push(parameter);
+        }
+    }
+    for (status, description) in shared {
+        if op.responses.responses.contains_key(status) {
+            continue;
+        }
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build();
+        op.responses.responses.insert(status.to_string(), response.into());
+    }
+}

@@ -1,0 +1,480 @@
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::model::*;
+use crate::audit::{self, Actor};
+use crate::db::schema::{partner_contacts as pc, partner_territories as pt, partners as p};
+use crate::db::{self, json as dbjson, DbConn};
+use crate::error::ApiError;
+use crate::events::{self, NewEvent};
+use crate::http::auth::Scope;
+use crate::http::pagination::PageRequest;
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = p)]
+#[diesel(treat_none_as_null = true)]
+struct PartnerRow {
+    id: String,
+    name: String,
+    name_key: String,
+    channel_type: String,
+    kind: String,
+    tier: String,
+    status: String,
+    region: Option<String>,
+    territories: String,
+    industries: String,
+    owner: Option<String>,
+    next_review_at: Option<chrono::NaiveDateTime>,
+    notes: Option<String>,
+    version: i64,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+    archived_at: Option<chrono::NaiveDateTime>,
+}
+
+impl PartnerRow {
+    fn into_model(self) -> Result<Partner, ApiError> {
+        Ok(Partner {
+            id: self.id,
+            name: self.name,
+            channel_type: ChannelType::from_db(&self.channel_type)?,
+            kind: PartnerKind::from_db(&self.kind)?,
+            tier: Tier::from_db(&self.tier)?,
+            status: PartnerStatus::from_db(&self.status)?,
+            region: self.region,
+            territories: dbjson::decode(&self.territories)?,
+            industries: dbjson::decode(&self.industries)?,
+            owner: self.owner,
+            next_review_at: self.next_review_at.map(|t| t.and_utc()),
+            notes: self.notes,
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+            archived_at: self.archived_at.map(|t| t.and_utc()),
+        })
+    }
+
+    fn from_model(m: &Partner) -> Self {
+        PartnerRow {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            name_key: name_key(&m.name),
+            channel_type: m.channel_type.as_str().into(),
+            kind: m.kind.as_str().into(),
+            tier: m.tier.as_str().into(),
+            status: m.status.as_str().into(),
+            region: m.region.clone(),
+            territories: dbjson::encode(&m.territories),
+            industries: dbjson::encode(&m.industries),
+            owner: m.owner.clone(),
+            next_review_at: m.next_review_at.map(|t| t.naive_utc()),
+            notes: m.notes.clone(),
+            version: m.version,
+            created_at: m.created_at.naive_utc(),
+            updated_at: m.updated_at.naive_utc(),
+            archived_at: m.archived_at.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+fn name_taken(name: &str) -> ApiError {
+    ApiError::conflict(
+        "partner_name_taken",
+        format!("a partner named {name:?} already exists (names are unique ignoring case)"),
+    )
+}
+
+fn ensure_name_free(conn: &mut DbConn, name: &str, except_id: Option<&str>) -> Result<(), ApiError> {
+    let mut q = p::table.filter(p::name_key.eq(name_key(name)).and(p::archived_at.is_null())).into_boxed();
+    if let Some(id) = except_id {
+        q = q.filter(p::id.ne(id.to_string()));
+    }
+    let taken: i64 = q.count().get_result(conn)?;
+    if taken > 0 {
+        return Err(name_taken(name));
+    }
+    Ok(())
+}
+
+fn write_territories(conn: &mut DbConn, partner_id: &str, territories: &[String]) -> Result<(), ApiError> {
+    diesel::delete(pt::table.filter(pt::partner_id.eq(partner_id))).execute(conn)?;
+    // One row at a time: multi-row VALUES is not available through the multi-backend connection.
+    for territory in territories {
+        diesel::insert_into(pt::table)
+            .values((pt::partner_id.eq(partner_id), pt::territory.eq(territory)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The event payload: the partner as the API shows it.
+fn payload(partner: &Partner) -> serde_json::Value {
+    json!({ "partner": partner })
+}
+
+pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result<Partner, ApiError> {
+    ensure_name_free(conn, &input.name, None)?;
+    let now = db::now().and_utc();
+    let partner = Partner {
+        id: db::new_id(),
+        name: input.name.clone(),
+        channel_type: input.channel_type,
+        kind: input.kind,
+        tier: input.tier.unwrap_or(Tier::Standard),
+        status: PartnerStatus::Prospect,
+        region: input.region.clone(),
+        territories: input.territories.clone(),
+        industries: input.industries.clone(),
+        owner: input.owner.clone(),
+        next_review_at: input.next_review_at.map(truncate),
+        notes: input.notes.clone(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        archived_at: None,
+    };
+    diesel::insert_into(p::table).values(PartnerRow::from_model(&partner)).execute(conn).map_err(|e| {
+        // Two requests racing past the check above: the unique index decides.
+        if db::is_unique_violation(&e) {
+            name_taken(&partner.name)
+        } else {
+            e.into()
+        }
+    })?;
+    write_territories(conn, &partner.id, &partner.territories)?;
+    audit::record(conn, actor, "create", "partner", &partner.id, audit::diff(None::<&Partner>, Some(&partner)))?;
+    events::emit(
+        conn,
+        NewEvent {
+            event_type: "partner.created",
+            resource_type: "partner",
+            resource_id: &partner.id,
+            partner_id: Some(&partner.id),
+            payload: payload(&partner),
+        },
+    )?;
+    Ok(partner)
+}
+
+/// Timestamps are kept to the microsecond, as both backends store them.
+fn truncate(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
+/// A partner visible in `scope` (archived ones included: they are kept for history).
+pub fn get(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<Partner, ApiError> {
+    if !scope.allows(id) {
+        return Err(ApiError::not_found("partner"));
+    }
+    let row: Option<PartnerRow> = p::table.find(id).select(PartnerRow::as_select()).first(conn).optional()?;
+    row.ok_or_else(|| ApiError::not_found("partner"))?.into_model()
+}
+
+/// Current (not archived) partners, newest first.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &PartnerFilter,
+    page: &PageRequest,
+    scope: &Scope,
+) -> Result<Vec<Partner>, ApiError> {
+    let mut q = p::table.filter(p::archived_at.is_null()).into_boxed();
+    if let Scope::Partner(own) = scope {
+        q = q.filter(p::id.eq(own.clone()));
+    }
+    if let Some(v) = filter.status {
+        q = q.filter(p::status.eq(v.as_str()));
+    }
+    if let Some(v) = filter.tier {
+        q = q.filter(p::tier.eq(v.as_str()));
+    }
+    if let Some(v) = filter.channel_type {
+        q = q.filter(p::channel_type.eq(v.as_str()));
+    }
+    if let Some(v) = filter.kind {
+        q = q.filter(p::kind.eq(v.as_str()));
+    }
+    if let Some(v) = &filter.region {
+        q = q.filter(p::region.eq(v.clone()));
+    }
+    if let Some(v) = &filter.owner {
+        q = q.filter(p::owner.eq(v.clone()));
+    }
+    if let Some(v) = &filter.territory {
+        q = q.filter(p::id.eq_any(pt::table.filter(pt::territory.eq(v.clone())).select(pt::partner_id)));
+    }
+    if let Some(v) = &filter.q {
+        q = q.filter(p::name_key.like(like_pattern(&name_key(v))).escape('\\'));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(p::id.lt(after[0].clone()));
+    }
+    let rows: Vec<PartnerRow> =
+        q.order(p::id.desc()).limit(page.limit + 1).select(PartnerRow::as_select()).load(conn)?;
+    rows.into_iter().map(PartnerRow::into_model).collect()
+}
+
+/// `%text%` with LIKE's own wildcards taken literally.
+pub fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Writes `next` over `current` if nobody changed it in between (else 412).
+fn save(conn: &mut DbConn, current: &Partner, next: &mut Partner) -> Result<(), ApiError> {
+    next.version = current.version + 1;
+    next.updated_at = db::now().and_utc();
+    let updated = diesel::update(p::table.filter(p::id.eq(&current.id).and(p::version.eq(current.version))))
+        .set(PartnerRow::from_model(next))
+        .execute(conn)
+        .map_err(|e| if db::is_unique_violation(&e) { name_taken(&next.name) } else { e.into() })?;
+    if updated != 1 {
+        return Err(ApiError::version_mismatch());
+    }
+    Ok(())
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: &Option<Vec<i64>>,
+    patch: &PartnerUpdate,
+) -> Result<Partner, ApiError> {
+    let current = get(conn, id, &Scope::All)?;
+    crate::http::etag::check(expected, current.version)?;
+    if current.archived_at.is_some() {
+        return Err(ApiError::conflict("partner_archived", "the partner is archived and can no longer change"));
+    }
+    patch.validate(&current)?;
+    if let Some(to) = patch.status {
+        if to != current.status && !current.status.can_move_to(to) {
+            return Err(ApiError::conflict(
+                "invalid_status_transition",
+                format!("a partner cannot move from {} to {to}", current.status),
+            ));
+        }
+    }
+    let mut next = patch.apply(&current);
+    next.next_review_at = next.next_review_at.map(truncate);
+    if name_key(&next.name) != name_key(&current.name) {
+        ensure_name_free(conn, &next.name, Some(id))?;
+    }
+    let changes = audit::diff(Some(&current), Some(&next));
+    if changes.as_object().is_some_and(|m| m.is_empty()) {
+        return Ok(current);
+    }
+    save(conn, &current, &mut next)?;
+    if next.territories != current.territories {
+        write_territories(conn, id, &next.territories)?;
+    }
+    audit::record(conn, actor, "update", "partner", id, changes.clone())?;
+    let status_changed = next.status != current.status;
+    let other_changes = changes.as_object().is_some_and(|m| m.keys().any(|k| k != "status"));
+    if status_changed {
+        events::emit(
+            conn,
+            NewEvent {
+                event_type: "partner.status_changed",
+                resource_type: "partner",
+                resource_id: id,
+                partner_id: Some(id),
+                payload: json!({ "partner": next, "from": current.status, "to": next.status }),
+            },
+        )?;
+    }
+    if other_changes {
+        events::emit(
+            conn,
+            NewEvent {
+                event_type: "partner.updated",
+                resource_type: "partner",
+                resource_id: id,
+                partner_id: Some(id),
+                payload: json!({ "partner": next, "changes": changes }),
+            },
+        )?;
+    }
+    Ok(next)
+}
+
+pub fn archive(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i64>>) -> Result<(), ApiError> {
+    let current = get(conn, id, &Scope::All)?;
+    crate::http::etag::check(expected, current.version)?;
+    if current.archived_at.is_some() {
+        return Ok(());
+    }
+    let mut next = current.clone();
+    next.archived_at = Some(db::now().and_utc());
+    save(conn, &current, &mut next)?;
+    audit::record(conn, actor, "delete", "partner", id, audit::diff(Some(&current), Some(&next)))?;
+    events::emit(
+        conn,
+        NewEvent {
+            event_type: "partner.archived",
+            resource_type: "partner",
+            resource_id: id,
+            partner_id: Some(id),
+            payload: payload(&next),
+        },
+    )?;
+    Ok(())
+}
+
+// ---- contacts ----
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = pc)]
+#[diesel(treat_none_as_null = true)]
+struct ContactRow {
+    id: String,
+    partner_id: String,
+    name: String,
+    title: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    wecom_userid: Option<String>,
+    dingtalk_userid: Option<String>,
+    version: i64,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl ContactRow {
+    fn into_model(self) -> Contact {
+        Contact {
+            id: self.id,
+            partner_id: self.partner_id,
+            name: self.name,
+            title: self.title,
+            phone: self.phone,
+            email: self.email,
+            wecom_userid: self.wecom_userid,
+            dingtalk_userid: self.dingtalk_userid,
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        }
+    }
+
+    fn from_model(c: &Contact) -> Self {
+        ContactRow {
+            id: c.id.clone(),
+            partner_id: c.partner_id.clone(),
+            name: c.name.clone(),
+            title: c.title.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            wecom_userid: c.wecom_userid.clone(),
+            dingtalk_userid: c.dingtalk_userid.clone(),
+            version: c.version,
+            created_at: c.created_at.naive_utc(),
+            updated_at: c.updated_at.naive_utc(),
+        }
+    }
+}
+
+/// The partner a contact write goes to: it must exist and not be archived.
+fn writable_partner(conn: &mut DbConn, partner_id: &str) -> Result<Partner, ApiError> {
+    let partner = get(conn, partner_id, &Scope::All)?;
+    if partner.archived_at.is_some() {
+        return Err(ApiError::conflict("partner_archived", "the partner is archived and can no longer change"));
+    }
+    Ok(partner)
+}
+
+pub fn create_contact(
+    conn: &mut DbConn,
+    actor: &Actor,
+    partner_id: &str,
+    input: &ContactCreate,
+) -> Result<Contact, ApiError> {
+    writable_partner(conn, partner_id)?;
+    let now = db::now().and_utc();
+    let contact = Contact {
+        id: db::new_id(),
+        partner_id: partner_id.to_string(),
+        name: input.name.clone(),
+        title: input.title.clone(),
+        phone: input.phone.clone(),
+        email: input.email.clone(),
+        wecom_userid: input.wecom_userid.clone(),
+        dingtalk_userid: input.dingtalk_userid.clone(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(pc::table).values(ContactRow::from_model(&contact)).execute(conn)?;
+    audit::record(conn, actor, "create", "contact", &contact.id, audit::diff(None::<&Contact>, Some(&contact)))?;
+    Ok(contact)
+}
+
+pub fn get_contact(conn: &mut DbConn, partner_id: &str, id: &str, scope: &Scope) -> Result<Contact, ApiError> {
+    get(conn, partner_id, scope)?;
+    let row: Option<ContactRow> = pc::table
+        .filter(pc::id.eq(id).and(pc::partner_id.eq(partner_id)))
+        .select(ContactRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.ok_or_else(|| ApiError::not_found("contact"))?.into_model())
+}
+
+/// A partner's contacts in the order they were added.
+pub fn list_contacts(
+    conn: &mut DbConn,
+    partner_id: &str,
+    page: &PageRequest,
+    scope: &Scope,
+) -> Result<Vec<Contact>, ApiError> {
+    get(conn, partner_id, scope)?;
+    let mut q = pc::table.filter(pc::partner_id.eq(partner_id.to_string())).into_boxed();
+    if let Some(after) = &page.after {
+        q = q.filter(pc::id.gt(after[0].clone()));
+    }
+    let rows: Vec<ContactRow> =
+        q.order(pc::id.asc()).limit(page.limit + 1).select(ContactRow::as_select()).load(conn)?;
+    Ok(rows.into_iter().map(ContactRow::into_model).collect())
+}
+
+pub fn update_contact(
+    conn: &mut DbConn,
+    actor: &Actor,
+    partner_id: &str,
+    id: &str,
+    expected: &Option<Vec<i64>>,
+    patch: &ContactUpdate,
+) -> Result<Contact, ApiError> {
+    writable_partner(conn, partner_id)?;
+    let current = get_contact(conn, partner_id, id, &Scope::All)?;
+    crate::http::etag::check(expected, current.version)?;
+    let mut next = patch.apply(&current);
+    let changes = audit::diff(Some(&current), Some(&next));
+    if changes.as_object().is_some_and(|m| m.is_empty()) {
+        return Ok(current);
+    }
+    next.version = current.version + 1;
+    next.updated_at = db::now().and_utc();
+    let updated = diesel::update(pc::table.filter(pc::id.eq(id).and(pc::version.eq(current.version))))
+        .set(ContactRow::from_model(&next))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(ApiError::version_mismatch());
+    }
+    audit::record(conn, actor, "update", "contact", id, changes)?;
+    Ok(next)
+}
+
+pub fn delete_contact(
+    conn: &mut DbConn,
+    actor: &Actor,
+    partner_id: &str,
+    id: &str,
+    expected: &Option<Vec<i64>>,
+) -> Result<(), ApiError> {
+    let current = get_contact(conn, partner_id, id, &Scope::All)?;
+    crate::http::etag::check(expected, current.version)?;
+    diesel::delete(pc::table.filter(pc::id.eq(id))).execute(conn)?;
+    audit::record(conn, actor, "delete", "contact", id, audit::diff(Some(&current), None::<&Contact>))?;
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Field checks shared by every resource. Each check names the field it failed on, so a client
+//! can point at it; `finish` turns the collected failures into one 422.
+
+use crate::error::{ApiError, FieldError};
+
+/// Defines a closed set of text values: serde (snake_case), OpenAPI schema, storage text.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Reads a stored value; anything else means the row was written outside the service.
+            pub fn from_db(text: &str) -> Result<Self, $crate::error::ApiError> {
+                text.parse().map_err(|_| $crate::error::ApiError::internal(
+                    format!("unexpected {} in the database: {text:?}", stringify!($name))))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "unknown value {s:?}; expected one of: {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+#[derive(Debug, Default)]
+pub struct Check {
+    errors: Vec<FieldError>,
+}
+
+pub const MAX_SHORT_TEXT: usize = 200;
+pub const MAX_LONG_TEXT: usize = 10_000;
+
+impl Check {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Required text of `min..=max` characters; not blank; no NUL (Postgres rejects it).
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        let chars = value.chars().count();
+        if value.contains('\0') {
+            self.add(field, "must not contain NUL characters");
+        } else if min > 0 && value.trim().is_empty() {
+            self.add(field, "must not be empty or blank");
+        } else if chars < min || chars > max {
+            self.add(field, format!("must be {min} to {max} characters (got {chars})"));
+        }
+    }
+
+    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(v) = value {
+            self.text(field, v, 1, max);
+        }
+    }
+
+    /// A list of short labels (territories, industries, product lines): each 1–100 characters,
+    /// at most `max_items`, no duplicates.
+    pub fn labels(&mut self, field: &str, items: &[String], min_items: usize, max_items: usize) {
+        if items.len() < min_items || items.len() > max_items {
+            self.add(field, format!("must have {min_items} to {max_items} items (got {})", items.len()));
+            return;
+        }
+        for (i, item) in items.iter().enumerate() {
+            let name = format!("{field}[{i}]");
+            self.text(&name, item, 1, 100);
+            if items[..i].contains(item) {
+                self.add(name, "is a duplicate");
+            }
+        }
+    }
+
+    pub fn email(&mut self, field: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.text(field, v, 3, 254);
+            let valid = v.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            }) && !v.chars().any(char::is_whitespace);
+            if !valid {
+                self.add(field, "must be an email address such as name@example.com");
+            }
+        }
+    }
+
+    pub fn phone(&mut self, field: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.text(field, v, 3, 32);
+            if !v.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) || !v.chars().any(|c| c.is_ascii_digit()) {
+                self.add(field, "must be a phone number: digits, spaces, + - ( )");
+            }
+        }
+    }
+
+    /// A platform user id (WeCom/DingTalk): 1–64 visible ASCII characters.
+    pub fn userid(&mut self, field: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_graphic()) {
+                self.add(field, "must be 1 to 64 visible ASCII characters");
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
+    }
+}
+
+/// Checks a path id: our ids are UUIDs; anything else cannot name a resource.
+pub fn path_id(field: &str, raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::field(field, "must be a resource id (UUID)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_bounds_count_characters_not_bytes() {
+        let mut c = Check::new();
+        c.text("name", &"渠".repeat(200), 1, 200);
+        c.text("emoji", "🤝", 1, 1);
+        assert!(c.is_ok());
+        c.text("too_long", &"渠".repeat(201), 1, 200);
+        c.text("blank", "   ", 1, 200);
+        c.text("nul", "a\0b", 1, 200);
+        let err = c.finish().unwrap_err();
+        let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["too_long", "blank", "nul"]);
+    }
+
+    #[test]
+    fn labels_reject_duplicates_and_empty_items() {
+        let mut c = Check::new();
+        c.labels("territories", &["上海".into(), "".into(), "上海".into()], 0, 10);
+        let err = c.finish().unwrap_err();
+        let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["territories[1]", "territories[2]"]);
+    }
+
+    #[test]
+    fn email_and_phone_shapes() {
+        let mut ok = Check::new();
+        ok.email("email", Some("li.lei@example.cn"));
+        ok.phone("phone", Some("+86 138-0000-0000"));
+        assert!(ok.is_ok());
+        for bad in ["no-at", "a@b", "a @b.cn", "@b.cn"] {
+            let mut c = Check::new();
+            c.email("email", Some(bad));
+            assert!(!c.is_ok(), "{bad} should be rejected");
+        }
+        let mut c = Check::new();
+        c.phone("phone", Some("call me"));
+        assert!(!c.is_ok());
+    }
+
+    #[test]
+    fn path_ids_must_be_uuids() {
+        assert!(path_id("id", "0192f0c4-3b9e-7c1a-8f00-000000000000").is_ok());
+        let err = path_id("id", "1; DROP TABLE partners").unwrap_err();
+        assert_eq!(err.errors[0].field, "id");
+    }
+}
