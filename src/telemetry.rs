@@ -42,7 +42,14 @@ where
     T: Send + 'static,
 {
     let span = tracing::Span::current();
-    actix_web::rt::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    // Task-locals stay on their task: carry the request id over so audit rows can record it.
+    let request_id = current_request_id();
+    actix_web::rt::task::spawn_blocking(move || {
+        span.in_scope(|| match request_id {
+            Some(id) => REQUEST_ID.sync_scope(id, f),
+            None => f(),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
 }

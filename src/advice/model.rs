@@ -146,7 +146,7 @@ mod tests {
             // complex, customised, concentrated, strong own team → direct
             (req(High, High, Low, Concentrated, High, Low), Direct, 100),
             (req(High, High, Low, Concentrated, High, Medium), Direct, 83),
-            (req(High, High, Medium, Concentrated, High, High), Direct, 66),
+            (req(High, High, Medium, Concentrated, High, High), Direct, 50),
             // standardised, dispersed, strong partners → indirect
             (req(Low, Low, High, Dispersed, Low, High), Indirect, -100),
             (req(Low, Low, High, Dispersed, Medium, High), Indirect, -83),

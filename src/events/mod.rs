@@ -49,35 +49,35 @@ pub struct Event {
     pub payload: Value,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = ev)]
+struct EventRow {
+    id: String,
+    event_type: String,
+    occurred_at: chrono::NaiveDateTime,
+    resource_type: String,
+    resource_id: String,
+    partner_id: Option<String>,
+    payload: String,
+}
+
 /// Events after `after` (an event id) in outbox order.
 pub fn since(conn: &mut DbConn, after: Option<&str>, limit: i64) -> Result<Vec<Event>, ApiError> {
     let mut q = ev::table.into_boxed();
     if let Some(after) = after {
         q = q.filter(ev::id.gt(after.to_string()));
     }
-    let rows: Vec<(String, String, chrono::NaiveDateTime, String, String, Option<String>, String)> = q
-        .order(ev::id.asc())
-        .limit(limit)
-        .select((
-            ev::id,
-            ev::event_type,
-            ev::occurred_at,
-            ev::resource_type,
-            ev::resource_id,
-            ev::partner_id,
-            ev::payload,
-        ))
-        .load(conn)?;
+    let rows: Vec<EventRow> = q.order(ev::id.asc()).limit(limit).select(EventRow::as_select()).load(conn)?;
     rows.into_iter()
-        .map(|(id, event_type, occurred_at, resource_type, resource_id, partner_id, payload)| {
+        .map(|r| {
             Ok(Event {
-                id,
-                event_type,
-                occurred_at,
-                resource_type,
-                resource_id,
-                partner_id,
-                payload: db::json::decode(&payload)?,
+                id: r.id,
+                event_type: r.event_type,
+                occurred_at: r.occurred_at,
+                resource_type: r.resource_type,
+                resource_id: r.resource_id,
+                partner_id: r.partner_id,
+                payload: db::json::decode(&r.payload)?,
             })
         })
         .collect()

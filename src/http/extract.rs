@@ -98,13 +98,10 @@ fn data_error(path: &str, message: &str) -> FieldError {
     // serde_json appends " at line L column C"; the path already says where.
     let message = message.split(" at line ").next().unwrap_or(message).to_string();
     let parent = if path == "." { "" } else { path };
-    for prefix in ["missing field `", "unknown field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(name) = rest.split('`').next() {
-                let field = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
-                return FieldError::new(field, message.clone());
-            }
-        }
+    // serde_path_to_error already ends the path with an unknown field's name, not a missing one's.
+    if let Some(name) = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()) {
+        let field = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
+        return FieldError::new(field, message.clone());
     }
     FieldError::new(if parent.is_empty() { "body" } else { parent }, message)
 }

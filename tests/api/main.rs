@@ -1,1 +1,12 @@
+//! One integration-test binary: every resource's file, each test run on SQLite and Postgres.
 
+mod helpers;
+
+mod advice;
+mod api_keys;
+mod audit;
+mod contacts;
+mod key_accounts;
+mod partners;
+mod platform;
+mod spec;

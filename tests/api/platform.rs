@@ -1,0 +1,107 @@
+use actix_web::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both;
+
+both!(malformed_bodies_are_problems, |app: crate::helpers::TestApp| async move {
+    let res = app.req(Method::POST, "/api/v1/partners").raw("application/json", "{\"name\": ").send().await;
+    res.problem(400, "malformed_json");
+    let res = app.req(Method::POST, "/api/v1/partners").raw("text/plain", "name=x").send().await;
+    res.problem(415, "unsupported_media_type");
+    let res = app.req(Method::POST, "/api/v1/partners").raw("application/json", "[]").send().await;
+    res.problem(422, "validation_failed");
+    let big =
+        format!("{{\"name\": \"{}\", \"channel_type\": \"direct\", \"kind\": \"other\"}}", "x".repeat(300 * 1024));
+    let res = app.req(Method::POST, "/api/v1/partners").raw("application/json", big).send().await;
+    res.problem(413, "payload_too_large");
+    let res = app.req(Method::POST, "/api/v1/partners").raw("application/json", "").send().await;
+    res.problem(400, "malformed_json");
+});
+
+both!(unknown_paths_and_wrong_methods, |app: crate::helpers::TestApp| async move {
+    let res = app.get("/api/v1/nothing-here").send().await;
+    res.problem(404, "route_not_found");
+    let res = app.req(Method::PUT, "/api/v1/partners/0192f0c4-3b9e-7c1a-8f00-000000000000").send().await;
+    res.problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH, DELETE, HEAD"));
+    let res = app.req(Method::DELETE, "/api/v1/partners").send().await;
+    assert_eq!(res.header("allow").as_deref(), Some("GET, POST, HEAD"));
+});
+
+both!(idempotency_key_replays_and_rejects_reuse, |app: crate::helpers::TestApp| async move {
+    let body = json!({"name": "Idem", "channel_type": "indirect", "kind": "agent"});
+    let first = app.post("/api/v1/partners", body.clone()).header("Idempotency-Key", "k-1").send().await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = app.post("/api/v1/partners", body.clone()).header("Idempotency-Key", "k-1").send().await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.body, first.body, "the first response, replayed");
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(again.header("etag"), first.header("etag"));
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(app.get("/api/v1/partners").send().await.items().len(), 1, "created once");
+    let other = app
+        .post("/api/v1/partners", json!({"name": "Other", "channel_type": "indirect", "kind": "agent"}))
+        .header("Idempotency-Key", "k-1")
+        .send()
+        .await;
+    other.problem(422, "idempotency_key_reused");
+    // Keys belong to the caller: another key may use the same value independently.
+    let second_admin = app.key(channeldesk::api_keys::model::Role::Admin, None);
+    let res = app
+        .post("/api/v1/partners", json!({"name": "Other", "channel_type": "indirect", "kind": "agent"}))
+        .key(&second_admin)
+        .header("Idempotency-Key", "k-1")
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    // Errors replay too: the same failing request keeps failing the same way.
+    let dup = json!({"name": "idem", "channel_type": "indirect", "kind": "agent"});
+    let a = app.post("/api/v1/partners", dup.clone()).header("Idempotency-Key", "k-2").send().await;
+    a.problem(409, "partner_name_taken");
+    let b = app.post("/api/v1/partners", dup).header("Idempotency-Key", "k-2").send().await;
+    b.problem(409, "partner_name_taken");
+    let res = app.post("/api/v1/partners", body).header("Idempotency-Key", "bad key with spaces").send().await;
+    res.problem(422, "validation_failed");
+    assert_eq!(res.fields(), vec!["Idempotency-Key"]);
+});
+
+both!(ops_endpoints, |app: crate::helpers::TestApp| async move {
+    let health = app.get("/healthz").anonymous().send().await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.body["status"], "ok");
+    let ready = app.get("/readyz").anonymous().send().await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    app.get("/api/v1/partners").send().await;
+    let metrics = app.get("/metrics").anonymous().send().await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .text
+            .contains("channeldesk_http_requests_total{method=\"GET\",route=\"/api/v1/partners\",status=\"200\"} 1"),
+        "{}",
+        metrics.text
+    );
+    assert!(metrics.text.contains("channeldesk_http_request_duration_seconds_bucket"));
+    assert!(metrics.text.contains("channeldesk_db_pool_max_connections 4"));
+    let ui = app.get("/swagger-ui/").anonymous().send().await;
+    assert_eq!(ui.status, StatusCode::OK);
+    assert!(ui.text.contains("swagger-ui"), "vendored Swagger UI is served");
+    let redirect = app.get("/swagger-ui").anonymous().send().await;
+    assert!(redirect.status.is_redirection());
+    let spec = app.get("/api-docs/openapi.json").anonymous().send().await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert_eq!(spec.body["openapi"], "3.1.0");
+});
+
+both!(request_ids_are_echoed_and_carried_by_problems, |app: crate::helpers::TestApp| async move {
+    let res = app
+        .get("/api/v1/partners/0192f0c4-3b9e-7c1a-8f00-000000000000")
+        .header("X-Request-Id", "trace-abc_123")
+        .send()
+        .await;
+    assert_eq!(res.header("x-request-id").as_deref(), Some("trace-abc_123"));
+    assert_eq!(res.body["request_id"], "trace-abc_123");
+    let res = app.get("/healthz").header("X-Request-Id", "bad id with spaces").send().await;
+    let generated = res.header("x-request-id").unwrap();
+    assert!(uuid::Uuid::parse_str(&generated).is_ok());
+});

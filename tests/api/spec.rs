@@ -1,0 +1,58 @@
+//! The committed OpenAPI document and the migrations stay in step with the code.
+
+use channeldesk::db::{self, Backend as DbBackend};
+
+use crate::both;
+
+/// `openapi/openapi.json` must be what the code generates. Regenerate with
+/// `cargo run -- openapi > openapi/openapi.json`.
+#[test]
+fn committed_openapi_matches_the_code() {
+    let generated = channeldesk::openapi::spec_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed.trim_end() == generated.trim_end(),
+        "openapi/openapi.json is out of date: run `cargo run -- openapi > openapi/openapi.json` and commit it"
+    );
+}
+
+#[test]
+fn every_operation_declares_security_and_problem_responses() {
+    let spec: serde_json::Value = serde_json::from_str(&channeldesk::openapi::spec_json()).expect("spec is JSON");
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            if !["get", "post", "patch", "put", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(responses.contains_key("500"), "{method} {path} lacks 500");
+            if path.starts_with("/api/v1/") {
+                assert!(op["security"][0]["bearer"].is_array(), "{method} {path} lacks bearer security");
+                for status in ["401", "403", "404", "422"] {
+                    let r = &responses[status];
+                    assert!(r["content"]["application/problem+json"].is_object(), "{method} {path} lacks {status}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn migration_names_match_across_backends() {
+    let sqlite = db::migration_names(DbBackend::Sqlite);
+    let postgres = db::migration_names(DbBackend::Postgres);
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, postgres);
+}
+
+both!(migrations_revert_and_reapply, |app: crate::helpers::TestApp| async move {
+    app.with_conn(|conn| {
+        db::revert_all_migrations(conn).expect("every down.sql runs");
+        assert!(!db::is_migrated(conn).unwrap());
+        db::run_migrations(conn).expect("and up again");
+        assert!(db::is_migrated(conn).unwrap());
+    });
+});
