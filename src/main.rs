@@ -35,8 +35,10 @@ enum Command {
 enum ApiKeyCommand {
     /// Create a key. The key is printed alone on the last line of stdout, and only this once.
     Create {
+        /// admin | manager | viewer | partner
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// Who or what uses the key, e.g. crm-frontend.
         #[arg(long)]
         name: String,
         /// The partner a `partner` key is bound to.
@@ -99,13 +101,11 @@ fn run(command: Command) -> Result<(), String> {
 fn serve(config: Config) -> Result<(), String> {
     let runtime = actix_web::rt::System::new();
     runtime.block_on(async move {
-        let bind = config.bind.clone();
+        let host = config.bind.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_default();
+        let backend = format!("{:?}", config.database_url.backend()).to_lowercase();
         let app = channeldesk::Application::build(config)?;
-        tracing::info!(
-            address = %format!("http://{bind}"),
-            swagger_ui = %format!("http://{}/swagger-ui/", bind),
-            "channeldesk is listening"
-        );
+        let base = format!("http://{host}:{}", app.port());
+        tracing::info!(address = %base, swagger_ui = %format!("{base}/swagger-ui/"), database = %backend, "channeldesk is listening");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }
