@@ -53,7 +53,7 @@ pub fn spec() -> &'static OpenApi {
     SPEC.get_or_init(|| {
         let (_, mut doc) = crate::app::routes_app(ApiDoc::openapi());
         add_shared_responses(&mut doc);
-        doc
+        state_text_rules(doc)
     })
 }
 
@@ -118,5 +118,64 @@ fn complete(op: &mut Operation, authenticated: bool, is_post: bool) {
             )
             .build();
         op.responses.responses.insert(status.to_string(), response.into());
+    }
+}
+
+/// What `validation::Check` enforces on every free text input, stated in the schema so clients
+/// (and schemathesis) can know it: no NUL character and not blank. Labels in lists are 1–100
+/// characters and unique. Applied to request bodies and query parameters only; responses carry
+/// whatever was stored.
+fn state_text_rules(doc: OpenApi) -> OpenApi {
+    let Ok(mut value) = serde_json::to_value(&doc) else { return doc };
+    if let Some(schemas) = value.pointer_mut("/components/schemas").and_then(|v| v.as_object_mut()) {
+        for (name, schema) in schemas.iter_mut() {
+            if ["Create", "Update", "Request", "Traits"].iter().any(|suffix| name.ends_with(suffix)) {
+                constrain(schema);
+            }
+        }
+    }
+    if let Some(paths) = value.pointer_mut("/paths").and_then(|v| v.as_object_mut()) {
+        for item in paths.values_mut() {
+            for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+                for param in op.get_mut("parameters").and_then(|p| p.as_array_mut()).into_iter().flatten() {
+                    if param["in"] == "query" {
+                        if let Some(schema) = param.get_mut("schema") {
+                            constrain(schema);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).unwrap_or(doc)
+}
+
+fn is_plain_string(schema: &serde_json::Value) -> bool {
+    let ty = &schema["type"];
+    let stringish = ty == "string" || ty.as_array().is_some_and(|t| t.iter().any(|x| x == "string"));
+    stringish && schema.get("format").is_none() && schema.get("enum").is_none() && schema.get("pattern").is_none()
+}
+
+fn constrain(schema: &mut serde_json::Value) {
+    if is_plain_string(schema) {
+        schema["pattern"] = crate::validation::text_pattern().into();
+        return;
+    }
+    if let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for prop in props.values_mut() {
+            constrain(prop);
+        }
+    }
+    let is_array =
+        schema["type"] == "array" || schema["type"].as_array().is_some_and(|t| t.iter().any(|x| x == "array"));
+    if is_array {
+        if let Some(items) = schema.get_mut("items") {
+            if is_plain_string(items) {
+                items["pattern"] = crate::validation::text_pattern().into();
+                items["minLength"] = 1.into();
+                items["maxLength"] = 100.into();
+                schema["uniqueItems"] = true.into();
+            }
+        }
     }
 }

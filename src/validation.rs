@@ -54,6 +54,38 @@ pub struct Check {
 }
 
 pub const MAX_SHORT_TEXT: usize = 200;
+
+/// The characters that make text blank: Unicode White_Space plus the few that JSON Schema's and
+/// Python's `\s` add (U+001C–U+001F, U+FEFF). Listed explicitly so that this check and the
+/// pattern published in the OpenAPI document (`text_pattern`) agree exactly.
+const BLANK_RANGES: &[(char, char)] = &[
+    ('\u{0009}', '\u{000D}'),
+    ('\u{001C}', '\u{0020}'),
+    ('\u{0085}', '\u{0085}'),
+    ('\u{00A0}', '\u{00A0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200A}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202F}', '\u{202F}'),
+    ('\u{205F}', '\u{205F}'),
+    ('\u{3000}', '\u{3000}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+];
+
+pub fn is_blank_char(c: char) -> bool {
+    BLANK_RANGES.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c))
+}
+
+/// The regular expression (ECMA-262, as JSON Schema uses) for text `Check::text` accepts: no NUL,
+/// and at least one character that is not blank.
+pub fn text_pattern() -> String {
+    let esc = |c: char| format!("\\u{:04x}", c as u32);
+    let class: String = BLANK_RANGES
+        .iter()
+        .map(|(lo, hi)| if lo == hi { esc(*lo) } else { format!("{}-{}", esc(*lo), esc(*hi)) })
+        .collect();
+    format!("^[^\\u0000]*[^\\u0000{class}][^\\u0000]*$")
+}
 pub const MAX_LONG_TEXT: usize = 10_000;
 
 impl Check {
@@ -74,7 +106,7 @@ impl Check {
         let chars = value.chars().count();
         if value.contains('\0') {
             self.add(field, "must not contain NUL characters");
-        } else if min > 0 && value.trim().is_empty() {
+        } else if min > 0 && value.chars().all(is_blank_char) {
             self.add(field, "must not be empty or blank");
         } else if chars < min || chars > max {
             self.add(field, format!("must be {min} to {max} characters (got {chars})"));
@@ -165,6 +197,22 @@ mod tests {
         let err = c.finish().unwrap_err();
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["too_long", "blank", "nul"]);
+    }
+
+    #[test]
+    fn blank_means_the_published_pattern() {
+        assert_eq!(
+            text_pattern(),
+            "^[^\\u0000]*[^\\u0000\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028-\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000]*$"
+        );
+        for blank in ["\u{feff}", "\u{1c}\u{1f}", " \u{3000}\t"] {
+            let mut c = Check::new();
+            c.text("f", blank, 1, 10);
+            assert!(!c.is_ok(), "{blank:?} is blank");
+        }
+        let mut c = Check::new();
+        c.text("f", "\u{200b}", 1, 10);
+        assert!(c.is_ok(), "a zero-width space is not in the blank set");
     }
 
     #[test]

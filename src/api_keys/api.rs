@@ -56,7 +56,7 @@ pub async fn list(
 /// Get one API key (admin).
 #[utoipa::path(
     tag = "api-keys",
-    params(("id" = String, Path, description = "API key id")),
+    params(("id" = uuid::Uuid, Path, description = "API key id")),
     responses((status = 200, description = "The key", body = ApiKey)),
 )]
 #[get("/api-keys/{id}")]
@@ -70,7 +70,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 /// Revoke an API key (admin). It stops working at once; the record stays for the audit trail.
 #[utoipa::path(
     tag = "api-keys",
-    params(("id" = String, Path, description = "API key id")),
+    params(("id" = uuid::Uuid, Path, description = "API key id")),
     responses((status = 204, description = "Revoked")),
 )]
 #[delete("/api-keys/{id}")]

@@ -16,9 +16,11 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyCreate {
     /// Who or what uses the key, e.g. "crm-frontend" (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub role: Role,
     /// Required for (and only for) role `partner`.
+    #[schema(format = Uuid)]
     pub partner_id: Option<String>,
 }
 

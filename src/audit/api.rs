@@ -27,6 +27,7 @@ pub async fn list(
     page: Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::Manager])?;
+    filter.validate()?;
     let page = page.request(1)?;
     let filter = filter.0;
     let request = page.clone();

@@ -116,10 +116,23 @@ mod tests {
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// e.g. `partner`, `contact`, `key_account`, `api_key`.
+    #[param(min_length = 1, max_length = 100)]
     pub resource_type: Option<String>,
+    #[param(min_length = 1, max_length = 100)]
     pub resource_id: Option<String>,
     /// The acting API key's id or name.
+    #[param(min_length = 1, max_length = 100)]
     pub actor: Option<String>,
+}
+
+impl AuditFilter {
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut c = crate::validation::Check::new();
+        c.opt_text("resource_type", self.resource_type.as_deref(), 100);
+        c.opt_text("resource_id", self.resource_id.as_deref(), 100);
+        c.opt_text("actor", self.actor.as_deref(), 100);
+        c.finish()
+    }
 }
 
 type AuditRow = (String, chrono::NaiveDateTime, String, String, String, String, String, String, Option<String>);

@@ -192,11 +192,13 @@ impl Db {
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
     {
-        let mut conn = self.conn()?;
+        // Take the writer's turn before a connection, so queued writers do not hold connections
+        // that readers could use.
         let _turn = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
+        let mut conn = self.conn()?;
         let conn: &mut DbConn = &mut conn;
         conn.transaction(f)
     }

@@ -19,7 +19,8 @@ pub struct PageParams {
     /// Items per page, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (opaque; only cursors this list issued are valid).
+    #[param(pattern = "^[A-Za-z0-9_-]+$", max_length = 1024)]
     pub cursor: Option<String>,
 }
 
@@ -52,6 +53,9 @@ pub fn encode_cursor(parts: &[&str]) -> String {
 
 fn decode_cursor(raw: &str, key_parts: usize) -> Result<Vec<String>, ApiError> {
     let bad = || ApiError::field("cursor", "is not a cursor this list issued");
+    if raw.len() > 1024 {
+        return Err(bad());
+    }
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     let parts: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if parts.len() != key_parts || parts.iter().any(|p| p.contains('\0')) {

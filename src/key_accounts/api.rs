@@ -61,7 +61,7 @@ pub async fn list(
 /// Get a key account.
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id")),
+    params(("id" = uuid::Uuid, Path, description = "Key account id")),
     responses((status = 200, description = "The key account", body = KeyAccount, headers(("ETag" = String)))),
 )]
 #[get("/key-accounts/{id}")]
@@ -75,7 +75,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 /// Change a key account (JSON merge patch).
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id"),
+    params(("id" = uuid::Uuid, Path, description = "Key account id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     request_body = KeyAccountUpdate,
     responses(
@@ -105,7 +105,7 @@ pub async fn update(
 /// Delete (archive) a key account.
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id"),
+    params(("id" = uuid::Uuid, Path, description = "Key account id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     responses(
         (status = 204, description = "Archived"),
@@ -130,7 +130,7 @@ pub async fn archive(
 /// Assign a partner to a key account. One primary partner per product line.
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id")),
+    params(("id" = uuid::Uuid, Path, description = "Key account id")),
     request_body = AssignmentCreate,
     responses(
         (status = 201, description = "Created", body = Assignment, headers(("Location" = String), ("ETag" = String))),
@@ -157,7 +157,7 @@ pub async fn create_assignment(
 /// List a key account's partner assignments.
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Key account id"), PageParams),
     responses((status = 200, description = "A page of assignments", body = Page<Assignment>)),
 )]
 #[get("/key-accounts/{id}/assignments")]
@@ -179,7 +179,7 @@ pub async fn list_assignments(
 /// Get one assignment.
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id"), ("assignment_id" = String, Path, description = "Assignment id")),
+    params(("id" = uuid::Uuid, Path, description = "Key account id"), ("assignment_id" = uuid::Uuid, Path, description = "Assignment id")),
     responses((status = 200, description = "The assignment", body = Assignment, headers(("ETag" = String)))),
 )]
 #[get("/key-accounts/{id}/assignments/{assignment_id}")]
@@ -197,7 +197,7 @@ pub async fn get_assignment(
 /// Change an assignment's role or product lines.
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id"), ("assignment_id" = String, Path, description = "Assignment id"),
+    params(("id" = uuid::Uuid, Path, description = "Key account id"), ("assignment_id" = uuid::Uuid, Path, description = "Assignment id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     request_body = AssignmentUpdate,
     responses(
@@ -228,7 +228,7 @@ pub async fn update_assignment(
 /// Remove an assignment.
 #[utoipa::path(
     tag = "key-accounts",
-    params(("id" = String, Path, description = "Key account id"), ("assignment_id" = String, Path, description = "Assignment id"),
+    params(("id" = uuid::Uuid, Path, description = "Key account id"), ("assignment_id" = uuid::Uuid, Path, description = "Assignment id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     responses(
         (status = 204, description = "Deleted"),

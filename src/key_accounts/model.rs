@@ -23,31 +23,43 @@ pub struct KeyAccount {
 #[serde(deny_unknown_fields)]
 pub struct KeyAccountCreate {
     /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub industry: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub region: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyAccountUpdate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 200)]
     pub industry: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 200)]
     pub region: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<Option<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct KeyAccountFilter {
+    #[param(min_length = 1, max_length = 200)]
     pub industry: Option<String>,
+    #[param(min_length = 1, max_length = 200)]
     pub region: Option<String>,
+    #[param(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
     /// Text search over the name (case-insensitive substring).
+    #[param(min_length = 1, max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -123,9 +135,11 @@ pub struct Assignment {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentCreate {
+    #[schema(format = Uuid)]
     pub partner_id: String,
     pub role: AssignmentRole,
     /// 1–50 product lines this assignment covers.
+    #[schema(min_items = 1, max_items = 50)]
     pub product_lines: Vec<String>,
 }
 
@@ -133,6 +147,7 @@ pub struct AssignmentCreate {
 #[serde(deny_unknown_fields)]
 pub struct AssignmentUpdate {
     pub role: Option<AssignmentRole>,
+    #[schema(min_items = 1, max_items = 50)]
     pub product_lines: Option<Vec<String>>,
 }
 

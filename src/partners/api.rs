@@ -64,7 +64,7 @@ pub async fn list(
 /// Get a partner (archived ones too, with `archived_at` set).
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = uuid::Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "The partner", body = Partner, headers(("ETag" = String)))),
 )]
 #[get("/partners/{id}")]
@@ -79,7 +79,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 /// prospect → onboarding → active ⇄ suspended, or to terminated from anywhere.
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id"),
+    params(("id" = uuid::Uuid, Path, description = "Partner id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the partner changed since")),
     request_body = PartnerUpdate,
     responses(
@@ -107,7 +107,7 @@ pub async fn update(
 /// Delete (archive) a partner: hidden from lists, kept for history.
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id"),
+    params(("id" = uuid::Uuid, Path, description = "Partner id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     responses(
         (status = 204, description = "Archived"),
@@ -136,7 +136,7 @@ fn contact_location(partner_id: &str, id: &str) -> String {
 /// Add a contact person to a partner.
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id")),
+    params(("id" = uuid::Uuid, Path, description = "Partner id")),
     request_body = ContactCreate,
     responses(
         (status = 201, description = "Created", body = Contact, headers(("Location" = String), ("ETag" = String))),
@@ -167,7 +167,7 @@ pub async fn create_contact(
 /// List a partner's contacts in the order they were added.
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Partner id"), PageParams),
     responses((status = 200, description = "A page of contacts", body = Page<Contact>)),
 )]
 #[get("/partners/{id}/contacts")]
@@ -189,7 +189,7 @@ pub async fn list_contacts(
 /// Get one contact.
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id"), ("contact_id" = String, Path, description = "Contact id")),
+    params(("id" = uuid::Uuid, Path, description = "Partner id"), ("contact_id" = uuid::Uuid, Path, description = "Contact id")),
     responses((status = 200, description = "The contact", body = Contact, headers(("ETag" = String)))),
 )]
 #[get("/partners/{id}/contacts/{contact_id}")]
@@ -207,7 +207,7 @@ pub async fn get_contact(
 /// Change a contact (JSON merge patch).
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id"), ("contact_id" = String, Path, description = "Contact id"),
+    params(("id" = uuid::Uuid, Path, description = "Partner id"), ("contact_id" = uuid::Uuid, Path, description = "Contact id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     request_body = ContactUpdate,
     responses(
@@ -240,7 +240,7 @@ pub async fn update_contact(
 /// Remove a contact (the audit trail keeps what it was).
 #[utoipa::path(
     tag = "partners",
-    params(("id" = String, Path, description = "Partner id"), ("contact_id" = String, Path, description = "Contact id"),
+    params(("id" = uuid::Uuid, Path, description = "Partner id"), ("contact_id" = uuid::Uuid, Path, description = "Contact id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     responses(
         (status = 204, description = "Deleted"),

@@ -78,18 +78,24 @@ pub struct Partner {
 #[serde(deny_unknown_fields)]
 pub struct PartnerCreate {
     /// 1–200 characters, unique ignoring case among current partners.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub channel_type: ChannelType,
     pub kind: PartnerKind,
     /// Defaults to `standard`.
     pub tier: Option<Tier>,
+    #[schema(min_length = 1, max_length = 200)]
     pub region: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub territories: Vec<String>,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub industries: Vec<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
     pub next_review_at: Option<DateTime<Utc>>,
+    #[schema(min_length = 1, max_length = 10000)]
     pub notes: Option<String>,
 }
 
@@ -98,20 +104,26 @@ pub struct PartnerCreate {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerUpdate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub channel_type: Option<ChannelType>,
     pub kind: Option<PartnerKind>,
     pub tier: Option<Tier>,
     pub status: Option<PartnerStatus>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 200)]
     pub region: Option<Option<String>>,
+    #[schema(max_items = 100)]
     pub territories: Option<Vec<String>>,
+    #[schema(max_items = 50)]
     pub industries: Option<Vec<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 200)]
     pub owner: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub next_review_at: Option<Option<DateTime<Utc>>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 10000)]
     pub notes: Option<Option<String>>,
 }
 
@@ -131,11 +143,15 @@ pub struct PartnerFilter {
     pub tier: Option<Tier>,
     pub channel_type: Option<ChannelType>,
     pub kind: Option<PartnerKind>,
+    #[param(min_length = 1, max_length = 200)]
     pub region: Option<String>,
     /// Partners whose territories include this one.
+    #[param(min_length = 1, max_length = 100)]
     pub territory: Option<String>,
+    #[param(min_length = 1, max_length = 200)]
     pub owner: Option<String>,
     /// Text search over the name (case-insensitive substring).
+    #[param(min_length = 1, max_length = 200)]
     pub q: Option<String>,
 }
 
@@ -285,27 +301,39 @@ pub struct Contact {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactCreate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(pattern = r"^[0-9+() -]*[0-9][0-9+() -]*$", min_length = 3, max_length = 32)]
     pub phone: Option<String>,
+    #[schema(format = Email, min_length = 3, max_length = 254)]
     pub email: Option<String>,
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub wecom_userid: Option<String>,
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub dingtalk_userid: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactUpdate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(pattern = r"^[0-9+() -]*[0-9][0-9+() -]*$", min_length = 3, max_length = 32)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(format = Email, min_length = 3, max_length = 254)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub wecom_userid: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub dingtalk_userid: Option<Option<String>>,
 }
 
