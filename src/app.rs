@@ -82,6 +82,11 @@ pub fn mk_app(
         .wrap(from_fn(crate::http::request_context))
 }
 
+/// The periodic jobs `serve` runs (each resource that needs one adds it here).
+fn background_jobs(_config: &Config) -> Vec<crate::jobs::Job> {
+    Vec::new()
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -99,6 +104,7 @@ impl Application {
     }
 
     pub fn build_with_db(config: Config, db: Db) -> Result<Self, String> {
+        crate::jobs::spawn(db.clone(), background_jobs(&config));
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let workers = config.workers;

@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod jobs;
 pub mod key_accounts;
 pub mod openapi;
 pub mod ops;

@@ -120,6 +120,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_keys (event_key) {
+        event_key -> Text,
+        event_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (scope, idempotency_key) {
         scope -> Text,
         idempotency_key -> Text,
@@ -146,5 +154,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     key_account_primary_lines,
     audit_events,
     events,
+    event_keys,
     idempotency_keys,
 );

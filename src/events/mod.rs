@@ -23,9 +23,14 @@ pub struct NewEvent<'a> {
 /// Appends `event` to the outbox; call inside the change's transaction. Returns the event id.
 pub fn emit(conn: &mut DbConn, event: NewEvent<'_>) -> Result<String, ApiError> {
     let id = db::new_id();
+    insert(conn, &id, event)?;
+    Ok(id)
+}
+
+fn insert(conn: &mut DbConn, id: &str, event: NewEvent<'_>) -> Result<(), ApiError> {
     diesel::insert_into(ev::table)
         .values((
-            ev::id.eq(&id),
+            ev::id.eq(id),
             ev::event_type.eq(event.event_type),
             ev::occurred_at.eq(db::now()),
             ev::resource_type.eq(event.resource_type),
@@ -34,7 +39,41 @@ pub fn emit(conn: &mut DbConn, event: NewEvent<'_>) -> Result<String, ApiError> 
             ev::payload.eq(event.payload.to_string()),
         ))
         .execute(conn)?;
-    Ok(id)
+    Ok(())
+}
+
+/// Emits `event` unless an event with `key` was emitted before (by this or any other replica):
+/// the key is claimed with `INSERT … ON CONFLICT DO NOTHING` in the caller's transaction, so of
+/// two concurrent scanners one claims it and the other, blocked until the first commits, skips.
+/// Returns the new event's id, or `None` when the key was already taken.
+pub fn emit_once(conn: &mut DbConn, key: &str, event: NewEvent<'_>) -> Result<Option<String>, ApiError> {
+    let id = db::new_id();
+    let sql = match conn.backend() {
+        db::Backend::Sqlite => {
+            "INSERT INTO event_keys (event_key, event_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        }
+        db::Backend::Postgres => {
+            "INSERT INTO event_keys (event_key, event_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        }
+    };
+    let claimed = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(key)
+        .bind::<diesel::sql_types::Text, _>(&id)
+        .bind::<diesel::sql_types::Timestamp, _>(db::now())
+        .execute(conn)?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    insert(conn, &id, event)?;
+    Ok(Some(id))
+}
+
+/// Forgets a key so that the same condition, should it return, is emitted again (a risk that
+/// clears and comes back is a new risk).
+pub fn release_key(conn: &mut DbConn, key: &str) -> Result<(), ApiError> {
+    use crate::db::schema::event_keys as ek;
+    diesel::delete(ek::table.filter(ek::event_key.eq(key))).execute(conn)?;
+    Ok(())
 }
 
 /// A stored event, as delivery and tests read it.

@@ -1,4 +1,5 @@
 DROP TABLE idempotency_keys;
+DROP TABLE event_keys;
 DROP TABLE events;
 DROP TABLE audit_events;
 DROP TABLE key_account_primary_lines;

@@ -122,6 +122,14 @@ CREATE TABLE events (
 );
 CREATE INDEX events_type ON events (event_type, id);
 
+-- Keys of events that must be emitted at most once (a reminder, an overdue notice, a risk),
+-- claimed in the same transaction as the event so that concurrent scanners cannot both emit.
+CREATE TABLE event_keys (
+    event_key TEXT PRIMARY KEY NOT NULL,
+    event_id TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
 CREATE TABLE idempotency_keys (
     scope TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
