@@ -208,11 +208,18 @@ impl Check {
     }
 }
 
-/// Checks a path id: our ids are UUIDs; anything else cannot name a resource.
+/// Checks a path id. Our ids are UUIDs, so anything else names no resource: 404, like an
+/// unknown id, with the malformed path field named in `errors`.
 pub fn path_id(field: &str, raw: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| ApiError::field(field, "must be a resource id (UUID)"))
+    uuid::Uuid::parse_str(raw).map(|u| u.hyphenated().to_string()).map_err(|_| {
+        let mut err = ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{field}: {raw:?} is not a resource id (ids are UUIDs)"),
+        );
+        err.errors.push(FieldError::new(field, "must be a resource id (UUID)"));
+        err
+    })
 }
 
 #[cfg(test)]
@@ -298,6 +305,7 @@ mod tests {
     fn path_ids_must_be_uuids() {
         assert!(path_id("id", "0192f0c4-3b9e-7c1a-8f00-000000000000").is_ok());
         let err = path_id("id", "1; DROP TABLE partners").unwrap_err();
+        assert_eq!(err.status.as_u16(), 404);
         assert_eq!(err.errors[0].field, "id");
     }
 }
