@@ -29,6 +29,7 @@ CREATE INDEX bulletins_order ON bulletins (pinned, sort_at, id);
 CREATE INDEX bulletins_status ON bulletins (status, pinned, sort_at, id);
 CREATE INDEX bulletins_category ON bulletins (category, pinned, sort_at, id);
 CREATE INDEX bulletins_importance ON bulletins (importance, pinned, sort_at, id);
+CREATE INDEX bulletins_published ON bulletins (published_at);
 
 -- The partners a bulletin was addressed to, resolved once at publishing and never rewritten, with
 -- each partner's read receipt. `pinned` and `published_at` repeat the bulletin's so that a
