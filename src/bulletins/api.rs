@@ -239,10 +239,12 @@ pub async fn acknowledge(
             ApiError::field("partner_id", "is required: name the partner you record the acknowledgement for")
         })?),
     };
+    let partner_key = matches!(by, Acknowledger::Partner(_));
     let actor = caller.actor();
     let contact_id = input.contact_id;
     let (receipt, created) =
         state.db.write(move |conn| store::acknowledge(conn, &actor, &id, &by, contact_id.as_deref())).await?;
+    let receipt = if partner_key { receipt.for_partner() } else { receipt };
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     let location = receipt_location(&receipt.bulletin_id, &receipt.partner_id);
     Ok(etag::respond(status, &receipt, receipt.version, Some(location)))

@@ -212,18 +212,25 @@ pub fn is_web_url(url: &str) -> bool {
 }
 
 impl AttachmentRequest {
+    /// The URL as stored: one trailing newline is dropped. Python's `re` (which schemathesis and
+    /// hypothesis use to read the published pattern) lets `$` match before a final newline, so
+    /// such a URL counts as valid there; taking it keeps the API and that reading in agreement.
+    fn url(&self) -> &str {
+        self.url.strip_suffix('\n').unwrap_or(&self.url)
+    }
+
     fn check(&self, c: &mut Check, field: &str) {
         c.text(&format!("{field}.name"), &self.name, 1, MAX_SHORT_TEXT);
         let url_field = format!("{field}.url");
         if self.url.chars().count() > MAX_URL {
             c.add(url_field, format!("must be at most {MAX_URL} characters"));
-        } else if !is_web_url(&self.url) {
+        } else if !is_web_url(self.url()) {
             c.add(url_field, "must be an http:// or https:// URL (printable ASCII, no spaces)");
         }
     }
 
     pub fn to_attachment(&self) -> Attachment {
-        Attachment { name: self.name.clone(), url: self.url.clone() }
+        Attachment { name: self.name.clone(), url: self.url().to_string() }
     }
 }
 
@@ -553,12 +560,20 @@ pub struct Receipt {
     pub contact_id: Option<String>,
     /// The contact's name as it was when the acknowledgement was recorded.
     pub contact_name: Option<String>,
-    /// The name of the API key that recorded the acknowledgement.
+    /// The name of the API key that recorded the acknowledgement (not shown to partner keys).
     pub recorded_by: Option<String>,
     /// True when staff recorded it on the partner's behalf.
     pub on_behalf: bool,
     /// 1 while unread, 2 once acknowledged (a receipt never changes after that).
     pub version: i64,
+}
+
+impl Receipt {
+    /// What a partner key sees: staff key names stay internal.
+    pub fn for_partner(mut self) -> Self {
+        self.recorded_by = None;
+        self
+    }
 }
 
 /// The recipients of a bulletin, a page at a time, with totals over all of them.
@@ -696,6 +711,15 @@ mod tests {
         ] {
             assert!(is_web_url(ok), "{ok}");
         }
+        let trailing = AttachmentRequest { name: "n".into(), url: "https://a.example/x\n".into() };
+        let mut c = Check::new();
+        trailing.check(&mut c, "attachments[0]");
+        assert!(c.is_ok(), "one trailing newline, as Python's `$` allows, is dropped");
+        assert_eq!(trailing.to_attachment().url, "https://a.example/x");
+        let twice = AttachmentRequest { name: "n".into(), url: "https://a.example/x\n\n".into() };
+        let mut c = Check::new();
+        twice.check(&mut c, "attachments[0]");
+        assert!(!c.is_ok());
         for bad in [
             "javascript:alert(1)",
             "JavaScript://example.com/%0Aalert(1)",

@@ -693,7 +693,11 @@ pub fn receipt(conn: &mut DbConn, id: &str, partner_id: &str, scope: &Scope) -> 
     if !scope.allows(partner_id) {
         return Err(recipient_not_found());
     }
-    find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)
+    let receipt = find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)?;
+    Ok(match scope {
+        Scope::All => receipt,
+        Scope::Partner(_) => receipt.for_partner(),
+    })
 }
 
 /// Totals over every recipient of a bulletin.

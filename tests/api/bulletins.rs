@@ -197,6 +197,7 @@ both!(draft_crud_and_bad_input, |app: TestApp| async move {
     assert_eq!(res.fields(), vec!["id"]);
 
     // Discarding a draft removes it; drafts never reach the outbox.
+    app.delete(&url).if_match("\"1\"").send().await.problem(412, "version_mismatch");
     assert_eq!(app.delete(&url).if_match("\"2\"").send().await.status, StatusCode::NO_CONTENT);
     app.get(&url).send().await.problem(404, "bulletin_not_found");
     assert!(!app.event_types().iter().any(|t| t.starts_with("bulletin.")));
@@ -368,7 +369,7 @@ both!(receipts_and_read_rate, |app: TestApp| async move {
     assert_eq!(first.body["partner_name"], "A");
     assert_eq!(first.body["read"], true);
     assert_eq!(first.body["on_behalf"], false);
-    assert_eq!(first.body["recorded_by"], "test-partner");
+    assert_eq!(first.body["recorded_by"], Value::Null, "key names stay internal");
     let read_at = first.body["read_at"].as_str().unwrap().to_string();
     let second = app.post(&ack, json!({"partner_id": a})).key(&a_key).send().await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.text);
@@ -386,6 +387,7 @@ both!(receipts_and_read_rate, |app: TestApp| async move {
     assert_eq!(res.body["on_behalf"], true);
     assert_eq!(res.body["contact_id"], json!(contact));
     assert_eq!(res.body["contact_name"], "王芳");
+    assert_eq!(res.body["recorded_by"], "test-manager");
 
     // Who may not.
     let res = app.post(&ack, json!({"partner_id": c, "contact_id": contact})).send().await;
@@ -437,7 +439,11 @@ both!(receipts_and_read_rate, |app: TestApp| async move {
     assert_eq!(one.body["contact_name"], "王芳");
     assert_eq!(one.etag(), "\"2\"");
     app.get(&format!("{url}/{outsider}")).send().await.problem(404, "recipient_not_found");
-    assert_eq!(app.get(&format!("{url}/{a}")).key(&a_key).send().await.status, StatusCode::OK);
+    let own = app.get(&format!("{url}/{a}")).key(&a_key).send().await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(own.body["read_at"], json!(read_at));
+    assert_eq!(own.body["recorded_by"], Value::Null);
+    assert_eq!(app.get(&format!("{url}/{a}")).send().await.body["recorded_by"], "test-partner");
     app.get(&format!("{url}/{b}")).key(&a_key).send().await.problem(404, "recipient_not_found");
     app.get(&url).key(&a_key).send().await.problem(404, "not_found");
 
