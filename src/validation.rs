@@ -6,7 +6,10 @@ use crate::error::{ApiError, FieldError};
 /// Defines a closed set of text values: serde (snake_case), OpenAPI schema, storage text.
 #[macro_export]
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    // `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros wrapped in an
+    // invisible group, which utoipa does not look into, so its schema ignored the serde rename
+    // and published the variant names (`Market`) instead of the wire text (`market`).
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
@@ -238,6 +241,17 @@ mod tests {
         let mut c = Check::new();
         c.phone("phone", Some("call me"));
         assert!(!c.is_ok());
+    }
+
+    crate::text_enum! { Sample { SnakeCase => "snake_case", Other => "other" } }
+
+    #[test]
+    fn enum_schemas_publish_the_wire_text() {
+        let schema = serde_json::to_value(<Sample as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(["snake_case", "other"]));
+        assert_eq!(serde_json::to_value(Sample::SnakeCase).unwrap(), "snake_case");
+        assert_eq!(Sample::ALL.len(), 2);
+        assert_eq!(Sample::from_db("other").unwrap(), Sample::Other);
     }
 
     #[test]
