@@ -85,7 +85,7 @@ def before_call(context, case, kwargs):
 # it) cannot say, so a correct server answers `422 validation_failed` naming exactly these fields.
 # A failure is dropped only when the answer is that 422 and EVERY reported field error matches an
 # entry for the operation (or the any-operation entries); any other 422, or a 400, still fails.
-#   operation label -> [(field, message pattern)]
+#   operation label -> [(field regex, full match; message regex, search)]
 CROSS_FIELD_AND_STATE_RULES = {
     # kind must belong to channel_type: sales_team/telesales/online_direct are direct,
     # agent/distributor/wholesaler/reseller indirect (src/partners/model.rs check_kind).
@@ -97,6 +97,23 @@ CROSS_FIELD_AND_STATE_RULES = {
     "POST /api/v1/api-keys": [("partner_id", r"partner")],
     # partner_id must name a current (not archived) partner (src/key_accounts/store.rs).
     "POST /api/v1/key-accounts/{id}/assignments": [("partner_id", r"partner")],
+    # Bulletins (src/bulletins/model.rs, store.rs): an audience must name at least one group;
+    # named partners must exist; expires_at must be in the future; the 64 KiB body limit is in
+    # bytes while maxLength counts characters.
+    "POST /api/v1/bulletins": [
+        ("audience", r"."),
+        (r"audience\.partner_ids\[\d+\]", r"partner"),
+        ("expires_at", r"future"),
+        ("body", r"bytes"),
+    ],
+    "PATCH /api/v1/bulletins/{id}": [
+        ("audience", r"."),
+        (r"audience\.partner_ids\[\d+\]", r"partner"),
+        ("expires_at", r"future"),
+        ("body", r"bytes"),
+    ],
+    # A staff key must say which partner it acknowledges for; a contact must be that partner's.
+    "POST /api/v1/bulletins/{id}/acknowledgements": [("partner_id", r"."), ("contact_id", r"contact")],
 }
 ANY_OPERATION_RULES = [
     # A cursor is opaque: only one this list issued is accepted (src/http/pagination.rs). The
@@ -115,6 +132,8 @@ ARCHIVING_DELETES = {
     "DELETE /api/v1/partners/{id}",
     "DELETE /api/v1/key-accounts/{id}",
     "DELETE /api/v1/api-keys/{id}",
+    # a published bulletin is archived, a draft really deleted (src/bulletins/store.rs)
+    "DELETE /api/v1/bulletins/{id}",
 }
 
 
@@ -135,7 +154,7 @@ def _explained_by_rules(case, response):
         if not isinstance(error, dict):
             return False
         field, message = str(error.get("field", "")), str(error.get("message", ""))
-        if not any(field == f and re.search(pattern, message) for f, pattern in rules):
+        if not any(re.fullmatch(f, field) and re.search(pattern, message) for f, pattern in rules):
             return False
     return True
 

@@ -35,7 +35,8 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::key_accounts::routes)
         .configure(crate::advice::routes)
         .configure(crate::api_keys::routes)
-        .configure(crate::audit::api::routes);
+        .configure(crate::audit::api::routes)
+        .configure(crate::bulletins::routes);
 }
 
 /// The routed app and the OpenAPI paths collected from its handlers.

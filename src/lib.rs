@@ -4,6 +4,7 @@ pub mod advice;
 pub mod api_keys;
 pub mod app;
 pub mod audit;
+pub mod bulletins;
 pub mod config;
 pub mod db;
 pub mod error;

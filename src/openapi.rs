@@ -23,6 +23,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "partners", description = "Partners (渠道成员) and their contacts"),
         (name = "key-accounts", description = "Key accounts (大客户) and the partners assigned to them"),
         (name = "channel-advice", description = "Which channel type fits a product and market (渠道类型与选择依据)"),
+        (name = "bulletins", description = "Information shared with partners (信息共享), its recipients and read receipts"),
         (name = "api-keys", description = "API keys and roles (admin only)"),
         (name = "audit", description = "Who changed what"),
         (name = "ops", description = "Health, readiness and metrics"),

@@ -3,20 +3,21 @@
 
 use crate::error::{ApiError, FieldError};
 
-/// Defines a closed set of text values: the wire text is the storage text is the OpenAPI enum.
-/// Serde and the schema are written out here (not derived) so they can only ever use `$text`.
+/// Defines a closed set of text values: serde (snake_case), OpenAPI schema, storage text.
 #[macro_export]
 macro_rules! text_enum {
-    ($(#[doc = $doc:expr])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[doc = $doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    // `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros wrapped in an
+    // invisible group, which utoipa does not look into, so its schema ignored the serde rename
+    // and published the variant names (`Market`) instead of the wire text (`market`).
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
-            $($variant),+
+            $(#[serde(rename = $text)] $variant),+
         }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub const TEXTS: &'static [&'static str] = &[$($text),+];
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
@@ -34,7 +35,10 @@ macro_rules! text_enum {
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(format!("unknown value {s:?}; expected one of: {}", Self::TEXTS.join(", "))),
+                    _ => Err(format!(
+                        "unknown value {s:?}; expected one of: {}",
+                        [$($text),+].join(", ")
+                    )),
                 }
             }
         }
@@ -44,41 +48,6 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct Visitor;
-                impl serde::de::Visitor<'_> for Visitor {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        write!(f, "one of: {}", $name::TEXTS.join(", "))
-                    }
-                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
-                        v.parse().map_err(|_| E::unknown_variant(v, $name::TEXTS))
-                    }
-                }
-                deserializer.deserialize_str(Visitor)
-            }
-        }
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                let description: &str = concat!($($doc, "\n"),*).trim();
-                utoipa::openapi::schema::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some(Self::TEXTS.iter().copied()))
-                    .description((!description.is_empty()).then(|| description.to_string()))
-                    .into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -281,24 +250,15 @@ mod tests {
         assert!(!c.is_ok());
     }
 
-    #[allow(dead_code)]
-    mod sample {
-        crate::text_enum! {
-            /// A test set.
-            Sample { One => "one", TwoWords => "two_words" }
-        }
-    }
-    use sample::Sample;
+    crate::text_enum! { Sample { SnakeCase => "snake_case", Other => "other" } }
 
     #[test]
-    fn text_enums_use_their_text_everywhere() {
-        assert_eq!(serde_json::to_value(Sample::TwoWords).unwrap(), "two_words");
-        assert_eq!(serde_json::from_value::<Sample>("two_words".into()).unwrap(), Sample::TwoWords);
-        let err = serde_json::from_value::<Sample>("TwoWords".into()).unwrap_err().to_string();
-        assert!(err.contains("unknown variant `TwoWords`, expected `one` or `two_words`"), "{err}");
+    fn enum_schemas_publish_the_wire_text() {
         let schema = serde_json::to_value(<Sample as utoipa::PartialSchema>::schema()).unwrap();
-        assert_eq!(schema["enum"], serde_json::json!(["one", "two_words"]));
-        assert_eq!(schema["description"], "A test set.");
+        assert_eq!(schema["enum"], serde_json::json!(["snake_case", "other"]));
+        assert_eq!(serde_json::to_value(Sample::SnakeCase).unwrap(), "snake_case");
+        assert_eq!(Sample::ALL.len(), 2);
+        assert_eq!(Sample::from_db("other").unwrap(), Sample::Other);
     }
 
     #[test]

@@ -156,4 +156,46 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     event_keys,
     idempotency_keys,
+    bulletins,
+    bulletin_recipients,
 );
+
+diesel::table! {
+    bulletins (id) {
+        id -> Text,
+        title -> Text,
+        title_key -> Text,
+        body -> Text,
+        body_key -> Text,
+        category -> Text,
+        importance -> Text,
+        audience -> Text,
+        attachments -> Text,
+        pinned -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        recipient_count -> BigInt,
+        published_at -> Nullable<Timestamp>,
+        archived_at -> Nullable<Timestamp>,
+        sort_at -> Timestamp,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bulletin_recipients (bulletin_id, partner_id) {
+        bulletin_id -> Text,
+        partner_id -> Text,
+        pinned -> Bool,
+        published_at -> Timestamp,
+        acknowledged -> Bool,
+        read_at -> Nullable<Timestamp>,
+        contact_id -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        recorded_by -> Nullable<Text>,
+        on_behalf -> Bool,
+        version -> BigInt,
+    }
+}

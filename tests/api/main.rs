@@ -5,6 +5,7 @@ mod helpers;
 mod advice;
 mod api_keys;
 mod audit;
+mod bulletins;
 mod contacts;
 mod key_accounts;
 mod partners;

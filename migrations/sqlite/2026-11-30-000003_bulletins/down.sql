@@ -1,0 +1,2 @@
+DROP TABLE bulletin_recipients;
+DROP TABLE bulletins;

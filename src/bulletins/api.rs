@@ -1,0 +1,321 @@
+use actix_web::http::{header, StatusCode};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+
+use super::model::*;
+use super::store::{self, Acknowledger};
+use crate::api_keys::model::Role;
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::http::etag;
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageParams};
+use crate::validation::path_id;
+
+fn location(id: &str) -> String {
+    format!("/api/v1/bulletins/{id}")
+}
+
+fn receipt_location(id: &str, partner_id: &str) -> String {
+    format!("/api/v1/bulletins/{id}/receipts/{partner_id}")
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::db::now().and_utc()
+}
+
+/// Create a bulletin. It starts as a `draft`: nobody sees it until it is published.
+#[utoipa::path(
+    tag = "bulletins",
+    request_body = BulletinCreate,
+    responses(
+        (status = 201, description = "Created", body = Bulletin, headers(("Location" = String), ("ETag" = String))),
+    ),
+)]
+#[post("/bulletins")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BulletinCreate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let input = body.0;
+    input.validate(now())?;
+    let actor = caller.actor();
+    let bulletin = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
+    Ok(etag::respond(StatusCode::CREATED, &bulletin, bulletin.version, Some(location(&bulletin.id))))
+}
+
+/// List bulletins: pinned first, then newest published (drafts by creation time). Partner keys
+/// see only published, unexpired bulletins addressed to their partner, each with its `read_at`.
+#[utoipa::path(
+    tag = "bulletins",
+    params(BulletinFilter, PageParams),
+    responses((status = 200, description = "A page of bulletins", body = Page<Bulletin>)),
+)]
+#[get("/bulletins")]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: Query<BulletinFilter>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let mut filter = filter.0;
+    filter.validate()?;
+    let page = page.request(3)?;
+    let request = page.clone();
+    let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &scope)).await?;
+    Ok(Page::from_rows(rows, &page, |b| b.sort_key().parts(), |b| b).respond(&req))
+}
+
+/// Get a bulletin. Partner keys get it only while it is published, unexpired and addressed to
+/// their partner (with their `read_at`); otherwise 404.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id")),
+    responses((status = 200, description = "The bulletin", body = Bulletin, headers(("ETag" = String)))),
+)]
+#[get("/bulletins/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let id = path_id("id", &id)?;
+    let bulletin = state.db.read(move |conn| store::get(conn, &id, &scope)).await?;
+    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+}
+
+/// Change a bulletin (JSON merge patch). Drafts may change every field. A published bulletin
+/// may change only `pinned` and `expires_at`: what partners were sent stays what they were sent,
+/// so other changes are 409 `bulletin_not_editable` naming the fields. Archived ones are final.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the bulletin changed since")),
+    request_body = BulletinUpdate,
+    responses(
+        (status = 200, description = "Updated", body = Bulletin, headers(("ETag" = String))),
+        (status = 409, description = "`bulletin_not_editable` (a published bulletin's content; `errors` names the fields) or `bulletin_archived`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/bulletins/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<BulletinUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let id = path_id("id", &id)?;
+    let expected = etag::if_match(&req)?;
+    let patch = body.0;
+    patch.validate(now())?;
+    let actor = caller.actor();
+    let bulletin = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
+    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+}
+
+/// Delete a bulletin: a draft is discarded (the audit trail keeps it); a published one is
+/// archived, as `POST …/archive` does; an archived one stays archived.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 204, description = "Deleted or archived"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/bulletins/{id}")]
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let id = path_id("id", &id)?;
+    let expected = etag::if_match(&req)?;
+    let actor = caller.actor();
+    state.db.write(move |conn| store::delete(conn, &actor, &id, &expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Publish a draft. Its audience is resolved now into the active and onboarding partners it
+/// matches, and that recipient list is kept: later partner changes do not rewrite who received
+/// it. Writes `bulletin.published` to the outbox in the same transaction.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 200, description = "Published", body = Bulletin, headers(("ETag" = String))),
+        (status = 409, description = "`invalid_status_transition` (not a draft), `bulletin_expired` (its `expires_at` has passed) or `no_recipients` (the audience matches no active or onboarding partner)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/bulletins/{id}/publish")]
+pub async fn publish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let id = path_id("id", &id)?;
+    let expected = etag::if_match(&req)?;
+    let actor = caller.actor();
+    let bulletin = state.db.write(move |conn| store::publish(conn, &actor, &id, &expected)).await?;
+    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+}
+
+/// Archive a published bulletin: partners no longer see it; its recipients and receipts are
+/// kept. Writes `bulletin.archived` to the outbox. Archiving again changes nothing.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 200, description = "Archived", body = Bulletin, headers(("ETag" = String))),
+        (status = 409, description = "`invalid_status_transition` (a draft: delete it instead)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/bulletins/{id}/archive")]
+pub async fn archive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let id = path_id("id", &id)?;
+    let expected = etag::if_match(&req)?;
+    let actor = caller.actor();
+    let bulletin = state.db.write(move |conn| store::archive(conn, &actor, &id, &expected)).await?;
+    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+}
+
+/// Record that a partner read a bulletin (a read receipt). A partner key acknowledges for its
+/// own partner, on a bulletin it can see; a manager or admin records one on a partner's behalf
+/// by naming `partner_id`. The first acknowledgement is kept: repeating it answers 200 with the
+/// original receipt. Partners that are not recipients get 404 `recipient_not_found`.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id")),
+    request_body = AcknowledgementCreate,
+    responses(
+        (status = 201, description = "Recorded", body = Receipt, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "Already acknowledged: the first receipt, unchanged", body = Receipt, headers(("Location" = String), ("ETag" = String))),
+    ),
+)]
+#[post("/bulletins/{id}/acknowledgements")]
+pub async fn acknowledge(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<AcknowledgementCreate>,
+) -> Result<HttpResponse, ApiError> {
+    let own = match caller.role {
+        Role::Partner => Some(caller.partner_id.clone().ok_or_else(store::not_found)?),
+        _ => {
+            caller.require_staff_write()?;
+            None
+        }
+    };
+    let id = path_id("id", &id)?;
+    let mut input = body.0;
+    input.validate()?;
+    let by = match own {
+        Some(own) => {
+            if input.partner_id.as_ref().is_some_and(|p| p != &own) {
+                return Err(ApiError::forbidden("a partner key acknowledges for its own partner only"));
+            }
+            Acknowledger::Partner(own)
+        }
+        None => Acknowledger::Staff(input.partner_id.clone().ok_or_else(|| {
+            ApiError::field("partner_id", "is required: name the partner you record the acknowledgement for")
+        })?),
+    };
+    let partner_key = matches!(by, Acknowledger::Partner(_));
+    let actor = caller.actor();
+    let contact_id = input.contact_id;
+    let (receipt, created) =
+        state.db.write(move |conn| store::acknowledge(conn, &actor, &id, &by, contact_id.as_deref())).await?;
+    let receipt = if partner_key { receipt.for_partner() } else { receipt };
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let location = receipt_location(&receipt.bulletin_id, &receipt.partner_id);
+    Ok(etag::respond(status, &receipt, receipt.version, Some(location)))
+}
+
+/// Who a published bulletin went to and who has read it: totals over all recipients
+/// (`recipients`, `read`, `unread`, `read_rate` in basis points) and a page of receipts in
+/// partner id order.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id"), ReceiptFilter, PageParams),
+    responses(
+        (status = 200, description = "Totals and a page of receipts", body = ReceiptPage),
+        (status = 409, description = "`bulletin_not_published` (a draft has no recipients yet)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/bulletins/{id}/receipts")]
+pub async fn list_receipts(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    filter: Query<ReceiptFilter>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_read()?;
+    let id = path_id("id", &id)?;
+    let page = page.request(1)?;
+    let (filter, request) = (filter.0, page.clone());
+    let (totals, rows) = state.db.read(move |conn| store::receipts(conn, &id, &filter, &request)).await?;
+    let page = Page::from_rows(rows, &page, |r| vec![r.partner_id.clone()], |r| r);
+    let body = ReceiptPage {
+        recipients: totals.recipients,
+        read: totals.read,
+        unread: totals.recipients - totals.read,
+        read_rate: read_rate_bp(totals.read, totals.recipients),
+        items: page.items,
+        next_cursor: page.next_cursor,
+    };
+    let mut res = HttpResponse::Ok();
+    if let Some(cursor) = &body.next_cursor {
+        res.insert_header((header::LINK, next_link(&req, cursor)));
+    }
+    Ok(res.json(body))
+}
+
+/// `<path?query-with-this-cursor>; rel="next"`, as every list sends.
+fn next_link(req: &HttpRequest, cursor: &str) -> String {
+    let mut query: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k != "cursor")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    query.push(("cursor".into(), cursor.to_string()));
+    let qs = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+    format!("<{}?{}>; rel=\"next\"", req.path(), qs)
+}
+
+/// One recipient's receipt. Partner keys may read their own, on a bulletin they can see.
+#[utoipa::path(
+    tag = "bulletins",
+    params(("id" = uuid::Uuid, Path, description = "Bulletin id"), ("partner_id" = uuid::Uuid, Path, description = "Partner id")),
+    responses((status = 200, description = "The receipt", body = Receipt, headers(("ETag" = String)))),
+)]
+#[get("/bulletins/{id}/receipts/{partner_id}")]
+pub async fn get_receipt(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let (id, partner_id) = (path_id("id", &path.0)?, path_id("partner_id", &path.1)?);
+    let receipt = state.db.read(move |conn| store::receipt(conn, &id, &partner_id, &scope)).await?;
+    Ok(etag::respond(StatusCode::OK, &receipt, receipt.version, None))
+}

@@ -1,0 +1,735 @@
+use actix_web::http::StatusCode;
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::model::*;
+use crate::audit::{self, Actor};
+use crate::db::schema::{bulletin_recipients as br, bulletins as b, partner_contacts as pc, partners as p};
+use crate::db::{self, json as dbjson, DbConn};
+use crate::error::{ApiError, FieldError};
+use crate::events::{self, NewEvent};
+use crate::http::auth::Scope;
+use crate::http::etag;
+use crate::http::pagination::PageRequest;
+use crate::partners::model::{ChannelType, PartnerStatus, Tier};
+use crate::partners::store::like_pattern;
+
+pub fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "bulletin_not_found", "bulletin not found")
+}
+
+fn recipient_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "recipient_not_found", "the partner is not a recipient of this bulletin")
+}
+
+fn conflict_on(code: &'static str, detail: impl Into<String>, fields: &[(&str, &str)]) -> ApiError {
+    let mut err = ApiError::conflict(code, detail);
+    err.errors = fields.iter().map(|(f, m)| FieldError::new(*f, *m)).collect();
+    err
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = b)]
+#[diesel(treat_none_as_null = true)]
+struct BulletinRow {
+    id: String,
+    title: String,
+    title_key: String,
+    body: String,
+    body_key: String,
+    category: String,
+    importance: String,
+    audience: String,
+    attachments: String,
+    pinned: bool,
+    expires_at: Option<NaiveDateTime>,
+    status: String,
+    recipient_count: i64,
+    published_at: Option<NaiveDateTime>,
+    archived_at: Option<NaiveDateTime>,
+    sort_at: NaiveDateTime,
+    version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl BulletinRow {
+    fn into_model(self) -> Result<Bulletin, ApiError> {
+        Ok(Bulletin {
+            id: self.id,
+            title: self.title,
+            body: self.body,
+            category: Category::from_db(&self.category)?,
+            importance: Importance::from_db(&self.importance)?,
+            audience: Some(dbjson::decode(&self.audience)?),
+            attachments: dbjson::decode(&self.attachments)?,
+            pinned: self.pinned,
+            expires_at: self.expires_at.map(|t| t.and_utc()),
+            status: BulletinStatus::from_db(&self.status)?,
+            recipient_count: Some(self.recipient_count),
+            published_at: self.published_at.map(|t| t.and_utc()),
+            archived_at: self.archived_at.map(|t| t.and_utc()),
+            read_at: None,
+            version: self.version,
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
+        })
+    }
+
+    fn from_model(m: &Bulletin) -> Self {
+        BulletinRow {
+            id: m.id.clone(),
+            title: m.title.clone(),
+            title_key: search_key(&m.title),
+            body: m.body.clone(),
+            body_key: search_key(&m.body),
+            category: m.category.as_str().into(),
+            importance: m.importance.as_str().into(),
+            audience: dbjson::encode(&m.audience.clone().unwrap_or_default()),
+            attachments: dbjson::encode(&m.attachments),
+            pinned: m.pinned,
+            expires_at: m.expires_at.map(|t| t.naive_utc()),
+            status: m.status.as_str().into(),
+            recipient_count: m.recipient_count.unwrap_or(0),
+            published_at: m.published_at.map(|t| t.naive_utc()),
+            archived_at: m.archived_at.map(|t| t.naive_utc()),
+            sort_at: m.sort_key().at,
+            version: m.version,
+            created_at: m.created_at.naive_utc(),
+            updated_at: m.updated_at.naive_utc(),
+        }
+    }
+}
+
+/// Timestamps are kept to the microsecond, as both backends store them.
+fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// The outbox payload: self-contained, so a notifier can render a message without reading back.
+fn payload(bulletin: &Bulletin, partner_ids: &[String]) -> serde_json::Value {
+    json!({
+        "bulletin": bulletin,
+        "title": bulletin.title,
+        "category": bulletin.category,
+        "importance": bulletin.importance,
+        "recipient_count": partner_ids.len(),
+        "partner_ids": partner_ids,
+    })
+}
+
+/// Every partner an audience names must exist and not be archived; the error points at the
+/// request's own index.
+fn ensure_partners_exist(conn: &mut DbConn, request: &AudienceRequest) -> Result<(), ApiError> {
+    let ids = request.normalize().partner_ids;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<String> =
+        p::table.filter(p::id.eq_any(&ids).and(p::archived_at.is_null())).select(p::id).load(conn)?;
+    let errors: Vec<FieldError> = request
+        .partner_ids
+        .iter()
+        .enumerate()
+        .filter(|(_, raw)| {
+            let id = uuid::Uuid::parse_str(raw).map(|u| u.hyphenated().to_string()).unwrap_or_default();
+            !found.contains(&id)
+        })
+        .map(|(i, _)| FieldError::new(format!("audience.partner_ids[{i}]"), "no such partner (or it is archived)"))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+pub fn create(conn: &mut DbConn, actor: &Actor, input: &BulletinCreate) -> Result<Bulletin, ApiError> {
+    ensure_partners_exist(conn, &input.audience)?;
+    let now = db::now().and_utc();
+    let bulletin = Bulletin {
+        id: db::new_id(),
+        title: input.title.clone(),
+        body: input.body.clone(),
+        category: input.category,
+        importance: input.importance.unwrap_or(Importance::Normal),
+        audience: Some(input.audience.normalize()),
+        attachments: input.attachments.iter().map(AttachmentRequest::to_attachment).collect(),
+        pinned: input.pinned,
+        expires_at: input.expires_at.map(truncate),
+        status: BulletinStatus::Draft,
+        recipient_count: Some(0),
+        published_at: None,
+        archived_at: None,
+        read_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(b::table).values(BulletinRow::from_model(&bulletin)).execute(conn)?;
+    audit::record(conn, actor, "create", "bulletin", &bulletin.id, audit::diff(None::<&Bulletin>, Some(&bulletin)))?;
+    Ok(bulletin)
+}
+
+/// A bulletin as staff see it.
+fn load(conn: &mut DbConn, id: &str) -> Result<Bulletin, ApiError> {
+    let row: Option<BulletinRow> = b::table.find(id).select(BulletinRow::as_select()).first(conn).optional()?;
+    row.ok_or_else(not_found)?.into_model()
+}
+
+/// A bulletin visible in `scope`. A partner key sees only published, unexpired bulletins
+/// addressed to its partner, with its own read receipt; everything else is 404.
+pub fn get(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<Bulletin, ApiError> {
+    let own = match scope {
+        Scope::All => return load(conn, id),
+        Scope::Partner(own) => own,
+    };
+    let now = db::now();
+    let row: Option<(BulletinRow, Option<NaiveDateTime>)> = br::table
+        .inner_join(b::table.on(b::id.eq(br::bulletin_id)))
+        .filter(br::bulletin_id.eq(id).and(br::partner_id.eq(own)))
+        .filter(b::status.eq(BulletinStatus::Published.as_str()))
+        .filter(b::expires_at.is_null().or(b::expires_at.gt(now)))
+        .select((BulletinRow::as_select(), br::read_at))
+        .first(conn)
+        .optional()?;
+    let (row, read_at) = row.ok_or_else(not_found)?;
+    Ok(row.into_model()?.for_partner(read_at.map(|t| t.and_utc())))
+}
+
+/// Filters on the bulletin's own columns, the same for both query shapes of `list`.
+macro_rules! bulletin_filters {
+    ($q:expr, $filter:expr) => {{
+        let mut q = $q;
+        let filter: &BulletinFilter = $filter;
+        if let Some(v) = filter.category {
+            q = q.filter(b::category.eq(v.as_str()));
+        }
+        if let Some(v) = filter.status {
+            q = q.filter(b::status.eq(v.as_str()));
+        }
+        if let Some(v) = filter.importance {
+            q = q.filter(b::importance.eq(v.as_str()));
+        }
+        if let Some(v) = &filter.q {
+            let pattern = like_pattern(&search_key(v));
+            q = q.filter(b::title_key.like(pattern.clone()).escape('\\').or(b::body_key.like(pattern).escape('\\')));
+        }
+        q
+    }};
+}
+
+/// Bulletins in list order: pinned first, then newest published (drafts by creation time), then
+/// id. Filtering by recipient (`addressed_to`, `unread_by`, and every partner key) reads the
+/// recipients table, whose index holds the same order.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &BulletinFilter,
+    page: &PageRequest,
+    scope: &Scope,
+) -> Result<Vec<Bulletin>, ApiError> {
+    let after = page.after.as_deref().map(SortKey::parse).transpose()?;
+    let from = filter.published_from.map(|t| t.naive_utc());
+    let to = filter.published_to.map(|t| t.naive_utc());
+    // Whose recipient rows drive the query, whether only the unread ones, and a second partner
+    // the bulletin must also be addressed to.
+    let (recipient, unread_only, also_addressed_to) = match scope {
+        Scope::Partner(own) => {
+            // A partner key only ever sees its own partner's bulletins.
+            let other = |v: &Option<String>| v.as_ref().is_some_and(|x| x != own);
+            if other(&filter.addressed_to) || other(&filter.unread_by) {
+                return Ok(Vec::new());
+            }
+            (Some(own.clone()), filter.unread_by.is_some(), None)
+        }
+        Scope::All => match (&filter.unread_by, &filter.addressed_to) {
+            (Some(u), a) => (Some(u.clone()), true, a.clone().filter(|a| a != u)),
+            (None, Some(a)) => (Some(a.clone()), false, None),
+            (None, None) => (None, false, None),
+        },
+    };
+
+    let Some(recipient) = recipient else {
+        let mut q = bulletin_filters!(b::table.into_boxed(), filter);
+        // Either read in list order and filtered, or (for a narrow window) through
+        // bulletins_published; the planner picks.
+        if let Some(from) = from {
+            q = q.filter(b::published_at.ge(from));
+        }
+        if let Some(to) = to {
+            q = q.filter(b::published_at.lt(to));
+        }
+        if let Some(k) = &after {
+            q = q.filter(
+                b::pinned
+                    .lt(k.pinned)
+                    .or(b::pinned.eq(k.pinned).and(b::sort_at.lt(k.at)))
+                    .or(b::pinned.eq(k.pinned).and(b::sort_at.eq(k.at)).and(b::id.lt(k.id.clone()))),
+            );
+        }
+        let rows: Vec<BulletinRow> = q
+            .order((b::pinned.desc(), b::sort_at.desc(), b::id.desc()))
+            .limit(page.limit + 1)
+            .select(BulletinRow::as_select())
+            .load(conn)?;
+        return rows.into_iter().map(BulletinRow::into_model).collect();
+    };
+
+    let joined = br::table.inner_join(b::table.on(b::id.eq(br::bulletin_id))).into_boxed();
+    let mut q = bulletin_filters!(joined, filter).filter(br::partner_id.eq(recipient));
+    if unread_only {
+        q = q.filter(br::acknowledged.eq(false));
+    }
+    if let Some(other) = also_addressed_to {
+        let (ob, op) = (br::bulletin_id, br::partner_id);
+        let also = diesel::alias!(br as also);
+        q = q.filter(b::id.eq_any(also.filter(also.field(op).eq(other)).select(also.field(ob))));
+    }
+    if let Scope::Partner(_) = scope {
+        let now = db::now();
+        q = q
+            .filter(b::status.eq(BulletinStatus::Published.as_str()))
+            .filter(b::expires_at.is_null().or(b::expires_at.gt(now)));
+    }
+    if let Some(from) = from {
+        q = q.filter(br::published_at.ge(from));
+    }
+    if let Some(to) = to {
+        q = q.filter(br::published_at.lt(to));
+    }
+    if let Some(k) = &after {
+        q = q.filter(
+            br::pinned
+                .lt(k.pinned)
+                .or(br::pinned.eq(k.pinned).and(br::published_at.lt(k.at)))
+                .or(br::pinned.eq(k.pinned).and(br::published_at.eq(k.at)).and(br::bulletin_id.lt(k.id.clone()))),
+        );
+    }
+    let rows: Vec<(BulletinRow, Option<NaiveDateTime>)> = q
+        .order((br::pinned.desc(), br::published_at.desc(), br::bulletin_id.desc()))
+        .limit(page.limit + 1)
+        .select((BulletinRow::as_select(), br::read_at))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(row, read_at)| {
+            let bulletin = row.into_model()?;
+            Ok(match scope {
+                Scope::Partner(_) => bulletin.for_partner(read_at.map(|t| t.and_utc())),
+                Scope::All => bulletin,
+            })
+        })
+        .collect()
+}
+
+/// Writes `next` over `current` if nobody changed it in between (else 412).
+fn save(conn: &mut DbConn, current: &Bulletin, next: &mut Bulletin) -> Result<(), ApiError> {
+    next.version = current.version + 1;
+    next.updated_at = db::now().and_utc();
+    let updated = diesel::update(b::table.filter(b::id.eq(&current.id).and(b::version.eq(current.version))))
+        .set(BulletinRow::from_model(next))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(ApiError::version_mismatch());
+    }
+    Ok(())
+}
+
+/// Applies a validated patch: drafts take every field, published bulletins only `pinned` and
+/// `expires_at`, archived ones nothing.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: &Option<Vec<i64>>,
+    patch: &BulletinUpdate,
+) -> Result<Bulletin, ApiError> {
+    let current = load(conn, id)?;
+    etag::check(expected, current.version)?;
+    if current.status == BulletinStatus::Archived {
+        return Err(ApiError::conflict("bulletin_archived", "the bulletin is archived and can no longer change"));
+    }
+    let mut next = patch.apply(&current);
+    next.expires_at = next.expires_at.map(truncate);
+    if current.status == BulletinStatus::Published {
+        let locked = locked_changes(&current, &next);
+        if !locked.is_empty() {
+            let message = "cannot change once the bulletin is published (only pinned and expires_at can)";
+            let fields: Vec<(&str, &str)> = locked.iter().map(|f| (*f, message)).collect();
+            return Err(conflict_on(
+                "bulletin_not_editable",
+                format!(
+                    "a published bulletin keeps what partners were sent; {} cannot change (archive it and publish a new one)",
+                    locked.join(", ")
+                ),
+                &fields,
+            ));
+        }
+    }
+    if let Some(audience) = &patch.audience {
+        if next.audience != current.audience {
+            ensure_partners_exist(conn, audience)?;
+        }
+    }
+    let changes = audit::diff(Some(&current), Some(&next));
+    if changes.as_object().is_some_and(|m| m.is_empty()) {
+        return Ok(current);
+    }
+    save(conn, &current, &mut next)?;
+    if next.pinned != current.pinned && current.status == BulletinStatus::Published {
+        // Recipients' lists are ordered from their own rows.
+        diesel::update(br::table.filter(br::bulletin_id.eq(id))).set(br::pinned.eq(next.pinned)).execute(conn)?;
+    }
+    audit::record(conn, actor, "update", "bulletin", id, changes)?;
+    Ok(next)
+}
+
+type CandidateRow = (String, String, Option<String>, String, String, Option<NaiveDateTime>);
+
+/// The partners that could be in `audience`: a superset (current active and onboarding partners
+/// of each named group) read through the partner indexes; `resolve_audience` decides.
+fn load_candidates(conn: &mut DbConn, audience: &Audience) -> Result<Vec<Candidate>, ApiError> {
+    let reachable = [PartnerStatus::Active.as_str(), PartnerStatus::Onboarding.as_str()];
+    let base = || {
+        p::table
+            .filter(p::archived_at.is_null())
+            .filter(p::status.eq_any(reachable))
+            .select((p::id, p::tier, p::region, p::channel_type, p::status, p::archived_at))
+            .into_boxed()
+    };
+    let mut rows: Vec<CandidateRow> = Vec::new();
+    if audience.all {
+        rows = base().load(conn)?;
+    } else {
+        if !audience.tiers.is_empty() {
+            let tiers: Vec<&str> = audience.tiers.iter().map(|t| t.as_str()).collect();
+            rows.extend(base().filter(p::tier.eq_any(tiers)).load::<CandidateRow>(conn)?);
+        }
+        if !audience.regions.is_empty() {
+            rows.extend(base().filter(p::region.eq_any(&audience.regions)).load::<CandidateRow>(conn)?);
+        }
+        if !audience.channel_types.is_empty() {
+            let types: Vec<&str> = audience.channel_types.iter().map(|t| t.as_str()).collect();
+            rows.extend(base().filter(p::channel_type.eq_any(types)).load::<CandidateRow>(conn)?);
+        }
+        if !audience.partner_ids.is_empty() {
+            rows.extend(base().filter(p::id.eq_any(&audience.partner_ids)).load::<CandidateRow>(conn)?);
+        }
+    }
+    rows.into_iter()
+        .map(|(id, tier, region, channel_type, status, archived_at)| {
+            Ok(Candidate {
+                id,
+                tier: Tier::from_db(&tier)?,
+                region,
+                channel_type: ChannelType::from_db(&channel_type)?,
+                status: PartnerStatus::from_db(&status)?,
+                archived: archived_at.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Publishes a draft: resolves its audience into recipients now and keeps that list, in the same
+/// transaction as the status change and the `bulletin.published` event.
+pub fn publish(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i64>>) -> Result<Bulletin, ApiError> {
+    let current = load(conn, id)?;
+    etag::check(expected, current.version)?;
+    if !current.status.can_move_to(BulletinStatus::Published) {
+        return Err(ApiError::conflict(
+            "invalid_status_transition",
+            format!("a {} bulletin cannot be published; only drafts can", current.status),
+        ));
+    }
+    let now = db::now();
+    if current.expires_at.is_some_and(|at| at.naive_utc() <= now) {
+        return Err(conflict_on(
+            "bulletin_expired",
+            "the bulletin's expires_at has passed: move it into the future before publishing",
+            &[("expires_at", "must be in the future to publish")],
+        ));
+    }
+    let audience = current.audience.clone().unwrap_or_default();
+    let recipients = resolve_audience(&audience, &load_candidates(conn, &audience)?);
+    if recipients.is_empty() {
+        return Err(conflict_on(
+            "no_recipients",
+            "the audience matches no active or onboarding partner right now",
+            &[("audience", "matches no active or onboarding partner")],
+        ));
+    }
+    let mut next = current.clone();
+    next.status = BulletinStatus::Published;
+    next.published_at = Some(now.and_utc());
+    next.recipient_count = Some(recipients.len() as i64);
+    save(conn, &current, &mut next)?;
+    // One row at a time: multi-row VALUES is not available through the multi-backend connection.
+    for partner_id in &recipients {
+        diesel::insert_into(br::table)
+            .values((
+                br::bulletin_id.eq(id),
+                br::partner_id.eq(partner_id),
+                br::pinned.eq(next.pinned),
+                br::published_at.eq(now),
+                br::acknowledged.eq(false),
+                br::read_at.eq(None::<NaiveDateTime>),
+                br::contact_id.eq(None::<String>),
+                br::contact_name.eq(None::<String>),
+                br::recorded_by.eq(None::<String>),
+                br::on_behalf.eq(false),
+                br::version.eq(1_i64),
+            ))
+            .execute(conn)?;
+    }
+    audit::record(conn, actor, "publish", "bulletin", id, audit::diff(Some(&current), Some(&next)))?;
+    events::emit(
+        conn,
+        NewEvent {
+            event_type: "bulletin.published",
+            resource_type: "bulletin",
+            resource_id: id,
+            partner_id: single(&recipients),
+            payload: payload(&next, &recipients),
+        },
+    )?;
+    Ok(next)
+}
+
+fn single(ids: &[String]) -> Option<&str> {
+    match ids {
+        [one] => Some(one.as_str()),
+        _ => None,
+    }
+}
+
+fn recipient_ids(conn: &mut DbConn, id: &str) -> Result<Vec<String>, ApiError> {
+    Ok(br::table.filter(br::bulletin_id.eq(id)).order(br::partner_id.asc()).select(br::partner_id).load(conn)?)
+}
+
+/// Archives a published bulletin (partners stop seeing it; receipts are kept). Archiving an
+/// archived bulletin changes nothing; a draft cannot be archived (delete it instead).
+pub fn archive(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i64>>) -> Result<Bulletin, ApiError> {
+    let current = load(conn, id)?;
+    etag::check(expected, current.version)?;
+    match current.status {
+        BulletinStatus::Archived => return Ok(current),
+        BulletinStatus::Draft => {
+            return Err(ApiError::conflict(
+                "invalid_status_transition",
+                "a draft cannot be archived: it was never sent; delete it instead",
+            ))
+        }
+        BulletinStatus::Published => {}
+    }
+    let mut next = current.clone();
+    next.status = BulletinStatus::Archived;
+    next.archived_at = Some(db::now().and_utc());
+    save(conn, &current, &mut next)?;
+    let recipients = recipient_ids(conn, id)?;
+    audit::record(conn, actor, "archive", "bulletin", id, audit::diff(Some(&current), Some(&next)))?;
+    events::emit(
+        conn,
+        NewEvent {
+            event_type: "bulletin.archived",
+            resource_type: "bulletin",
+            resource_id: id,
+            partner_id: single(&recipients),
+            payload: payload(&next, &recipients),
+        },
+    )?;
+    Ok(next)
+}
+
+/// `DELETE`: a draft is discarded (the audit trail keeps it); a published bulletin is archived,
+/// since partners have seen it; an archived one stays as it is.
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i64>>) -> Result<(), ApiError> {
+    let current = load(conn, id)?;
+    etag::check(expected, current.version)?;
+    match current.status {
+        BulletinStatus::Draft => {
+            let deleted =
+                diesel::delete(b::table.filter(b::id.eq(id).and(b::version.eq(current.version)))).execute(conn)?;
+            if deleted != 1 {
+                return Err(ApiError::version_mismatch());
+            }
+            audit::record(conn, actor, "delete", "bulletin", id, audit::diff(Some(&current), None::<&Bulletin>))?;
+        }
+        BulletinStatus::Published => {
+            archive(conn, actor, id, expected)?;
+        }
+        BulletinStatus::Archived => {}
+    }
+    Ok(())
+}
+
+// ---- read receipts ----
+
+#[derive(Queryable)]
+struct ReceiptRow {
+    bulletin_id: String,
+    partner_id: String,
+    partner_name: String,
+    acknowledged: bool,
+    read_at: Option<NaiveDateTime>,
+    contact_id: Option<String>,
+    contact_name: Option<String>,
+    recorded_by: Option<String>,
+    on_behalf: bool,
+    version: i64,
+}
+
+impl ReceiptRow {
+    fn into_model(self) -> Receipt {
+        Receipt {
+            bulletin_id: self.bulletin_id,
+            partner_id: self.partner_id,
+            partner_name: self.partner_name,
+            read: self.acknowledged,
+            read_at: self.read_at.map(|t| t.and_utc()),
+            contact_id: self.contact_id,
+            contact_name: self.contact_name,
+            recorded_by: self.recorded_by,
+            on_behalf: self.on_behalf,
+            version: self.version,
+        }
+    }
+}
+
+macro_rules! receipt_columns {
+    () => {
+        (
+            br::bulletin_id,
+            br::partner_id,
+            p::name,
+            br::acknowledged,
+            br::read_at,
+            br::contact_id,
+            br::contact_name,
+            br::recorded_by,
+            br::on_behalf,
+            br::version,
+        )
+    };
+}
+
+fn find_receipt(conn: &mut DbConn, bulletin_id: &str, partner_id: &str) -> Result<Option<Receipt>, ApiError> {
+    let row: Option<ReceiptRow> = br::table
+        .inner_join(p::table.on(p::id.eq(br::partner_id)))
+        .filter(br::bulletin_id.eq(bulletin_id).and(br::partner_id.eq(partner_id)))
+        .select(receipt_columns!())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(ReceiptRow::into_model))
+}
+
+/// Who acknowledges: a partner key for its own partner, or staff on a partner's behalf.
+#[derive(Debug, Clone)]
+pub enum Acknowledger {
+    /// A partner key; the bulletin must be visible to it.
+    Partner(String),
+    /// A manager or admin recording for this partner.
+    Staff(String),
+}
+
+/// Records that a partner read the bulletin. Returns the receipt and whether this call recorded
+/// it (false when it was already acknowledged: the first time is kept).
+pub fn acknowledge(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    by: &Acknowledger,
+    contact_id: Option<&str>,
+) -> Result<(Receipt, bool), ApiError> {
+    let (partner_id, on_behalf) = match by {
+        Acknowledger::Partner(own) => {
+            get(conn, id, &Scope::Partner(own.clone()))?;
+            (own.as_str(), false)
+        }
+        Acknowledger::Staff(partner_id) => {
+            load(conn, id)?;
+            (partner_id.as_str(), true)
+        }
+    };
+    let current = find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)?;
+    let contact_name = match contact_id {
+        None => None,
+        Some(cid) => {
+            let name: Option<String> = pc::table
+                .filter(pc::id.eq(cid).and(pc::partner_id.eq(partner_id)))
+                .select(pc::name)
+                .first(conn)
+                .optional()?;
+            Some(name.ok_or_else(|| ApiError::field("contact_id", "is not a contact of this partner"))?)
+        }
+    };
+    if current.read {
+        return Ok((current, false));
+    }
+    let updated = diesel::update(
+        br::table.filter(br::bulletin_id.eq(id).and(br::partner_id.eq(partner_id)).and(br::acknowledged.eq(false))),
+    )
+    .set((
+        br::acknowledged.eq(true),
+        br::read_at.eq(Some(db::now())),
+        br::contact_id.eq(contact_id),
+        br::contact_name.eq(contact_name),
+        br::recorded_by.eq(Some(&actor.name)),
+        br::on_behalf.eq(on_behalf),
+        br::version.eq(current.version + 1),
+    ))
+    .execute(conn)?;
+    let receipt = find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)?;
+    if updated == 0 {
+        // Another request acknowledged it in between; its time stands.
+        return Ok((receipt, false));
+    }
+    audit::record(conn, actor, "acknowledge", "bulletin_receipt", id, audit::diff(Some(&current), Some(&receipt)))?;
+    Ok((receipt, true))
+}
+
+/// One recipient's receipt. A partner key may read only its own, on a bulletin it can see.
+pub fn receipt(conn: &mut DbConn, id: &str, partner_id: &str, scope: &Scope) -> Result<Receipt, ApiError> {
+    get(conn, id, scope)?;
+    if !scope.allows(partner_id) {
+        return Err(recipient_not_found());
+    }
+    let receipt = find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)?;
+    Ok(match scope {
+        Scope::All => receipt,
+        Scope::Partner(_) => receipt.for_partner(),
+    })
+}
+
+/// Totals over every recipient of a bulletin.
+pub struct ReceiptTotals {
+    pub recipients: i64,
+    pub read: i64,
+}
+
+/// The recipients of a published (or archived) bulletin in partner id order, with totals.
+pub fn receipts(
+    conn: &mut DbConn,
+    id: &str,
+    filter: &ReceiptFilter,
+    page: &PageRequest,
+) -> Result<(ReceiptTotals, Vec<Receipt>), ApiError> {
+    let bulletin = load(conn, id)?;
+    if bulletin.status == BulletinStatus::Draft {
+        return Err(ApiError::conflict(
+            "bulletin_not_published",
+            "a draft has no recipients yet: they are resolved when it is published",
+        ));
+    }
+    let read: i64 = br::table.filter(br::bulletin_id.eq(id).and(br::acknowledged.eq(true))).count().get_result(conn)?;
+    let totals = ReceiptTotals { recipients: bulletin.recipient_count.unwrap_or(0), read };
+    let mut q = br::table.inner_join(p::table.on(p::id.eq(br::partner_id))).filter(br::bulletin_id.eq(id)).into_boxed();
+    if let Some(read) = filter.read {
+        q = q.filter(br::acknowledged.eq(read));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(br::partner_id.gt(after[0].clone()));
+    }
+    let rows: Vec<ReceiptRow> =
+        q.order(br::partner_id.asc()).limit(page.limit + 1).select(receipt_columns!()).load(conn)?;
+    Ok((totals, rows.into_iter().map(ReceiptRow::into_model).collect()))
+}
