@@ -11,6 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::auth::AuthCache;
 use crate::http::metrics::Metrics;
 use crate::http::RouteTable;
 
@@ -20,12 +21,14 @@ pub struct AppState {
     pub config: Config,
     pub metrics: Metrics,
     pub routes: RouteTable,
+    pub auth_cache: AuthCache,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> web::Data<Self> {
         let routes = RouteTable::from_spec(crate::openapi::spec());
-        web::Data::new(AppState { db, config, metrics: Metrics::default(), routes })
+        let auth_cache = AuthCache::new(std::time::Duration::from_secs(config.auth_cache_secs));
+        web::Data::new(AppState { db, config, metrics: Metrics::default(), routes, auth_cache })
     }
 }
 

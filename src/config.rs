@@ -24,6 +24,10 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `CHANNELDESK_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `CHANNELDESK_AUTH_CACHE_SECS`: how long a verified API key is trusted without asking the
+    /// database again (default 5; 0 turns the cache off). A key revoked through another replica
+    /// stops working there within this time; through this one, at once.
+    pub auth_cache_secs: u64,
 }
 
 impl Config {
@@ -49,6 +53,7 @@ impl Config {
             log_format,
             pool_size: parse_var(&lookup, "CHANNELDESK_POOL_SIZE", 16, 1..=512)?,
             body_limit_bytes: parse_var(&lookup, "CHANNELDESK_BODY_LIMIT_BYTES", 1024 * 1024, 1024..=64 * 1024 * 1024)?,
+            auth_cache_secs: parse_var(&lookup, "CHANNELDESK_AUTH_CACHE_SECS", 5, 0..=300)?,
             workers: match lookup("CHANNELDESK_WORKERS") {
                 None => None,
                 Some(_) => Some(parse_var(&lookup, "CHANNELDESK_WORKERS", 1, 1..=256)?),
@@ -65,6 +70,7 @@ impl Config {
             pool_size: 4,
             body_limit_bytes: 256 * 1024,
             workers: Some(1),
+            auth_cache_secs: 5,
         }
     }
 }

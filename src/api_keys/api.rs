@@ -83,5 +83,6 @@ pub async fn revoke(
     let id = path_id("id", &id)?;
     let actor = caller.actor();
     state.db.write(move |conn| store::revoke(conn, &actor, &id)).await?;
+    state.auth_cache.clear();
     Ok(HttpResponse::NoContent().finish())
 }
