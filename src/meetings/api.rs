@@ -228,7 +228,9 @@ pub async fn calendar_feed(
         ));
     }
     let events = meetings.iter().map(|m| ics_event(m, &names)).collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().insert_header((header::CONTENT_TYPE, CALENDAR)).body(ics::calendar("channeldesk meetings", &events)))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, CALENDAR))
+        .body(ics::calendar("channeldesk meetings", &events)))
 }
 
 // ---- action items ----
@@ -259,10 +261,8 @@ pub async fn create_action_item(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let item = state
-        .db
-        .write(move |conn| store::create_action_item(conn, &actor, &meeting_id, &input, Utc::now()))
-        .await?;
+    let item =
+        state.db.write(move |conn| store::create_action_item(conn, &actor, &meeting_id, &input, Utc::now())).await?;
     Ok(etag::respond(StatusCode::CREATED, &item, item.version, Some(item_location(&item.id))))
 }
 
@@ -284,10 +284,8 @@ pub async fn list_meeting_action_items(
     let meeting_id = path_id("id", &id)?;
     let page = page.request(1)?;
     let request = page.clone();
-    let rows = state
-        .db
-        .read(move |conn| store::list_meeting_items(conn, &meeting_id, &request, &scope, Utc::now()))
-        .await?;
+    let rows =
+        state.db.read(move |conn| store::list_meeting_items(conn, &meeting_id, &request, &scope, Utc::now())).await?;
     Ok(Page::from_rows(rows, &page, |i| vec![i.id.clone()], |i| i).respond(&req))
 }
 
@@ -310,10 +308,7 @@ pub async fn list_action_items(
     let filter = filter.validated()?;
     let page = page.request(2)?;
     let request = page.clone();
-    let rows = state
-        .db
-        .read(move |conn| store::list_action_items(conn, &filter, &request, &scope, Utc::now()))
-        .await?;
+    let rows = state.db.read(move |conn| store::list_action_items(conn, &filter, &request, &scope, Utc::now())).await?;
     Ok(Page::from_rows(rows, &page, store::item_cursor, |i| i).respond(&req))
 }
 
@@ -359,10 +354,8 @@ pub async fn update_action_item(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let (actor, patch) = (caller.actor(), body.0);
-    let item = state
-        .db
-        .write(move |conn| store::update_action_item(conn, &actor, &id, &expected, &patch, Utc::now()))
-        .await?;
+    let item =
+        state.db.write(move |conn| store::update_action_item(conn, &actor, &id, &expected, &patch, Utc::now())).await?;
     Ok(etag::respond(StatusCode::OK, &item, item.version, None))
 }
 
@@ -471,9 +464,7 @@ pub async fn update_series(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let (actor, patch) = (caller.actor(), body.0);
-    let series = state
-        .db
-        .write(move |conn| series_store::update(conn, &actor, &id, &expected, &patch, Utc::now()))
-        .await?;
+    let series =
+        state.db.write(move |conn| series_store::update(conn, &actor, &id, &expected, &patch, Utc::now())).await?;
     Ok(etag::respond(StatusCode::OK, &series, series.version, None))
 }

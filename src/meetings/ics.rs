@@ -2,7 +2,7 @@
 //! octets without splitting a UTF-8 character, TEXT escaping, and a VTIMEZONE for every zone the
 //! events use, built from the tz database for the span of time the events cover.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 /// Octets a content line may have before it is folded (CRLF not counted).
@@ -127,7 +127,11 @@ struct Observance {
 
 fn observance(tz: Tz, at: DateTime<Utc>) -> Observance {
     let o = tz.offset_from_utc_datetime(&at.naive_utc());
-    Observance { offset: o.fix().local_minus_utc(), dst: !o.dst_offset().is_zero(), name: o.abbreviation().map(str::to_string) }
+    Observance {
+        offset: o.fix().local_minus_utc(),
+        dst: !o.dst_offset().is_zero(),
+        name: o.abbreviation().map(str::to_string),
+    }
 }
 
 /// Every change of observance in `[from, to]`: the first instant of each new one.
@@ -232,8 +236,9 @@ fn write_event(out: &mut String, e: &Event) {
     out.push_str(&fold("END:VEVENT"));
 }
 
-/// A whole calendar: `name` becomes X-WR-CALNAME; zones used by the events get a VTIMEZONE
-/// covering a day either side of the events' span.
+/// A whole calendar: `name` becomes X-WR-CALNAME; each zone the events use gets a VTIMEZONE
+/// covering the whole years their times fall in (so a zone with daylight saving shows both of
+/// its changes, and the block is the same for every export in those years).
 pub fn calendar(name: &str, events: &[Event]) -> String {
     let mut out = String::new();
     out.push_str(&fold("BEGIN:VCALENDAR"));
@@ -249,7 +254,12 @@ pub fn calendar(name: &str, events: &[Event]) -> String {
         let from = of_zone.clone().map(|e| e.starts_at.min(e.ends_at)).min();
         let to = of_zone.map(|e| e.ends_at.max(e.starts_at)).max();
         if let (Some(from), Some(to)) = (from, to) {
-            out.push_str(&vtimezone(tz, from - Duration::days(1), to + Duration::days(1)));
+            let year_start = |y: i32| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single();
+            let local_year = |t: DateTime<Utc>| t.with_timezone(&tz).year();
+            let start = year_start(local_year(from)).unwrap_or(from - Duration::days(1));
+            let end = year_start(local_year(to) + 1).unwrap_or(to + Duration::days(1));
+            // The local year's first instant can be up to a day before UTC midnight.
+            out.push_str(&vtimezone(tz, start - Duration::days(1), end + Duration::days(1)));
         }
     }
     for e in events {
@@ -308,8 +318,18 @@ mod tests {
         let tz = vtimezone(ny, from, to);
         assert!(tz.contains("TZID:America/New_York\r\n"));
         // The change of 2027-03-14 02:00 EST, and back on 2027-11-07 02:00 EDT.
-        assert!(tz.contains("BEGIN:DAYLIGHT\r\nDTSTART:20270314T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\nTZNAME:EDT\r\n"), "{tz}");
-        assert!(tz.contains("BEGIN:STANDARD\r\nDTSTART:20271107T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nTZNAME:EST\r\n"), "{tz}");
+        assert!(
+            tz.contains(
+                "BEGIN:DAYLIGHT\r\nDTSTART:20270314T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\nTZNAME:EDT\r\n"
+            ),
+            "{tz}"
+        );
+        assert!(
+            tz.contains(
+                "BEGIN:STANDARD\r\nDTSTART:20271107T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nTZNAME:EST\r\n"
+            ),
+            "{tz}"
+        );
         let sh: Tz = "Asia/Shanghai".parse().unwrap();
         let tz = vtimezone(sh, from, to);
         assert_eq!(tz.matches("BEGIN:STANDARD").count(), 1, "no changes in Shanghai: {tz}");

@@ -811,7 +811,9 @@ pub struct OccurrencesUpdate {
 pub struct MeetingSeriesUpdate {
     /// Where `changes` start: a local date (`YYYY-MM-DD`, occurrences on or after it) or an
     /// occurrence id (that one and all later). Default: occurrences that have not started yet.
-    #[schema(pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
+    #[schema(
+        pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub from: Option<String>,
     pub changes: Option<OccurrencesUpdate>,
     /// `cancelled` cancels every occurrence that has not started yet and is still scheduled.
@@ -1045,7 +1047,10 @@ mod tests {
             field(rule(serde_json::json!({"frequency": "weekly", "count": 3, "until": "2027-01-01"}))).as_deref(),
             Some("rule")
         );
-        assert_eq!(field(rule(serde_json::json!({"frequency": "weekly", "count": 201}))).as_deref(), Some("rule.count"));
+        assert_eq!(
+            field(rule(serde_json::json!({"frequency": "weekly", "count": 201}))).as_deref(),
+            Some("rule.count")
+        );
         assert_eq!(field(rule(serde_json::json!({"frequency": "monthly", "count": 12}))), None);
     }
 

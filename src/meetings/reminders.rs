@@ -182,7 +182,10 @@ mod tests {
         let leads = parse_leads(DEFAULT_LEADS).unwrap();
         assert_eq!(leads, vec![Lead { minutes: 60 }, Lead { minutes: 1440 }]);
         assert_eq!(leads[1].label(), "24h");
-        assert_eq!(parse_leads(" 90m , 2d,1h,1h").unwrap().iter().map(|l| l.label()).collect::<Vec<_>>(), vec!["1h", "90m", "48h"]);
+        assert_eq!(
+            parse_leads(" 90m , 2d,1h,1h").unwrap().iter().map(|l| l.label()).collect::<Vec<_>>(),
+            vec!["1h", "90m", "48h"]
+        );
         assert!(parse_leads("none").unwrap().is_empty());
         for bad in ["24", "h", "-1h", "0m", "31d", "1w", "1h,,2h", "1时"] {
             assert!(parse_leads(bad).is_err(), "{bad}");
@@ -198,9 +201,6 @@ mod tests {
         assert_eq!(due_lead(&leads, start, start - Duration::hours(2)).map(Lead::label).as_deref(), Some("24h"));
         assert_eq!(due_lead(&leads, start, start - Duration::minutes(59)).map(Lead::label).as_deref(), Some("1h"));
         assert_eq!(due_lead(&leads, start, start), None);
-        assert_eq!(
-            reminder_key("m1", Lead { minutes: 60 }, start),
-            "meeting.reminder:m1:1h:2027-01-04T02:00:00Z"
-        );
+        assert_eq!(reminder_key("m1", Lead { minutes: 60 }, start), "meeting.reminder:m1:1h:2027-01-04T02:00:00Z");
     }
 }

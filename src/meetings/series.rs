@@ -85,7 +85,10 @@ pub fn dates(first: NaiveDate, frequency: Frequency, interval: u32, end: End) ->
         }
         End::Until(until) => {
             if until < first {
-                return Err(FieldError::new("rule.until", format!("must not be before the first occurrence ({first})")));
+                return Err(FieldError::new(
+                    "rule.until",
+                    format!("must not be before the first occurrence ({first})"),
+                ));
             }
             let mut out = Vec::new();
             for k in 0.. {
@@ -136,12 +139,7 @@ pub fn occurrences(
 
 /// Moves an occurrence to `time` of day (local) in `to_tz`, keeping the local date it has in
 /// `from_tz`: how a series edit of start time or timezone reaches each occurrence.
-pub fn move_local(
-    from_tz: Tz,
-    to_tz: Tz,
-    starts_at: DateTime<Utc>,
-    time: Option<chrono::NaiveTime>,
-) -> DateTime<Utc> {
+pub fn move_local(from_tz: Tz, to_tz: Tz, starts_at: DateTime<Utc>, time: Option<chrono::NaiveTime>) -> DateTime<Utc> {
     let local = utc_to_local(from_tz, starts_at);
     local_to_utc(to_tz, local.date().and_time(time.unwrap_or(local.time())))
 }
@@ -168,7 +166,10 @@ mod tests {
     #[test]
     fn monthly_on_the_31st_uses_the_last_day() {
         let got = dates(d(2027, 1, 31), Frequency::Monthly, 1, End::Count(6)).unwrap();
-        assert_eq!(got, vec![d(2027, 1, 31), d(2027, 2, 28), d(2027, 3, 31), d(2027, 4, 30), d(2027, 5, 31), d(2027, 6, 30)]);
+        assert_eq!(
+            got,
+            vec![d(2027, 1, 31), d(2027, 2, 28), d(2027, 3, 31), d(2027, 4, 30), d(2027, 5, 31), d(2027, 6, 30)]
+        );
         let leap = dates(d(2028, 1, 31), Frequency::Monthly, 1, End::Count(2)).unwrap();
         assert_eq!(leap[1], d(2028, 2, 29));
     }

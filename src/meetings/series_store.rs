@@ -108,7 +108,11 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<MeetingSeries, ApiError> {
 }
 
 /// Series, newest first.
-pub fn list(conn: &mut DbConn, status: Option<SeriesStatus>, page: &PageRequest) -> Result<Vec<MeetingSeries>, ApiError> {
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<SeriesStatus>,
+    page: &PageRequest,
+) -> Result<Vec<MeetingSeries>, ApiError> {
     let mut q = ms::table.into_boxed();
     if let Some(s) = status {
         q = q.filter(ms::status.eq(s.as_str()));
@@ -116,7 +120,8 @@ pub fn list(conn: &mut DbConn, status: Option<SeriesStatus>, page: &PageRequest)
     if let Some(after) = &page.after {
         q = q.filter(ms::id.lt(after[0].clone()));
     }
-    let rows: Vec<SeriesRow> = q.order(ms::id.desc()).limit(page.limit + 1).select(SeriesRow::as_select()).load(conn)?;
+    let rows: Vec<SeriesRow> =
+        q.order(ms::id.desc()).limit(page.limit + 1).select(SeriesRow::as_select()).load(conn)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut occurrences = occurrences_of(conn, &ids)?;
     rows.into_iter()
@@ -158,11 +163,7 @@ fn emit_series(
     Ok(())
 }
 
-fn template_of(
-    input: &MeetingCreate,
-    checked: &CheckedCreate,
-    attendees: Vec<Attendee>,
-) -> SeriesTemplate {
+fn template_of(input: &MeetingCreate, checked: &CheckedCreate, attendees: Vec<Attendee>) -> SeriesTemplate {
     let local = series::utc_to_local(checked.tz, checked.starts_at);
     SeriesTemplate {
         title: input.title.clone(),
@@ -262,11 +263,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &MeetingSeriesCreate) -> 
     Ok(created)
 }
 
-fn save_series(
-    conn: &mut DbConn,
-    current: &SeriesRow,
-    next: &mut MeetingSeries,
-) -> Result<(), ApiError> {
+fn save_series(conn: &mut DbConn, current: &SeriesRow, next: &mut MeetingSeries) -> Result<(), ApiError> {
     next.version = current.version + 1;
     next.updated_at = db::now().and_utc();
     let updated = diesel::update(ms::table.filter(ms::id.eq(&current.id)).filter(ms::version.eq(current.version)))
@@ -388,7 +385,10 @@ fn edit_occurrences(
     }
 
     let new_tz = match &changes.timezone {
-        Some(name) => Some(series::parse_tz(name).ok_or_else(|| ApiError::field("changes.timezone", "is not an IANA timezone name"))?),
+        Some(name) => Some(
+            series::parse_tz(name)
+                .ok_or_else(|| ApiError::field("changes.timezone", "is not an IANA timezone name"))?,
+        ),
         None => None,
     };
     let mut c = Check::new();
@@ -446,7 +446,8 @@ fn edit_occurrences(
         if new_tz.is_some() || start_time.is_some() || changes.duration_minutes.is_some() {
             let old_tz = store::tz_of(meeting)?;
             let tz = new_tz.unwrap_or(old_tz);
-            let duration = changes.duration_minutes.map(Duration::minutes).unwrap_or(meeting.ends_at - meeting.starts_at);
+            let duration =
+                changes.duration_minutes.map(Duration::minutes).unwrap_or(meeting.ends_at - meeting.starts_at);
             next.starts_at = series::move_local(old_tz, tz, meeting.starts_at, start_time);
             next.ends_at = next.starts_at + duration;
             next.timezone = tz.name().to_string();
@@ -511,7 +512,8 @@ fn edit_occurrences(
     if let Some(d) = changes.duration_minutes {
         t.duration_minutes = d;
     }
-    next.occurrences = current.occurrences.iter().map(|o| by_id.get(&o.id).cloned().unwrap_or_else(|| o.clone())).collect();
+    next.occurrences =
+        current.occurrences.iter().map(|o| by_id.get(&o.id).cloned().unwrap_or_else(|| o.clone())).collect();
     next.occurrences.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
     let template_changes = audit::diff(Some(&current.template), Some(&next.template));
     save_series(conn, row, &mut next)?;

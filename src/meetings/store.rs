@@ -228,11 +228,7 @@ pub fn list(
 }
 
 /// Scheduled meetings starting in `(from, to]`, for the reminder scan.
-pub fn scheduled_between(
-    conn: &mut DbConn,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Meeting>, ApiError> {
+pub fn scheduled_between(conn: &mut DbConn, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Meeting>, ApiError> {
     let rows: Vec<MeetingRow> = m::table
         .filter(m::status.eq(MeetingStatus::Scheduled.as_str()))
         .filter(m::starts_at.gt(from.naive_utc()))
@@ -244,12 +240,7 @@ pub fn scheduled_between(
 }
 
 /// Meetings for a calendar feed: starting in the window, in start order, at most `limit`.
-pub fn feed(
-    conn: &mut DbConn,
-    window: &FeedWindow,
-    scope: &Scope,
-    limit: usize,
-) -> Result<Vec<Meeting>, ApiError> {
+pub fn feed(conn: &mut DbConn, window: &FeedWindow, scope: &Scope, limit: usize) -> Result<Vec<Meeting>, ApiError> {
     let filter = MeetingFilter {
         partner_id: window.partner_id.clone(),
         from: Some(window.from),
@@ -341,8 +332,7 @@ pub fn resolve_refs(
         }
     }
     if let Some(id) = key_account_id {
-        let found: i64 =
-            ka::table.filter(ka::id.eq(id)).filter(ka::archived_at.is_null()).count().get_result(conn)?;
+        let found: i64 = ka::table.filter(ka::id.eq(id)).filter(ka::archived_at.is_null()).count().get_result(conn)?;
         if found == 0 {
             c.add(format!("{prefix}key_account_id"), "is not a current key account");
         }
@@ -641,7 +631,10 @@ pub fn update(
         c.add("cancel_reason", "is only accepted with \"status\": \"cancelled\"");
     }
     if patch.action_items.is_some() && !holding {
-        c.add("action_items", "can only come with \"status\": \"held\"; add others through /meetings/{id}/action-items");
+        c.add(
+            "action_items",
+            "can only come with \"status\": \"held\"; add others through /meetings/{id}/action-items",
+        );
     }
     let refs_changed = patch.partner_ids.is_some() || patch.attendees.is_some() || patch.key_account_id.is_some();
     if refs_changed {
@@ -662,7 +655,7 @@ pub fn update(
         }
     }
     let mut new_items = Vec::new();
-    if let Some(items) = &patch.action_items {
+    if let Some(items) = patch.action_items.as_ref().filter(|_| holding) {
         for (i, item) in items.iter().enumerate() {
             match item_partner(&next, item.partner_id.as_deref()) {
                 Ok(pid) => new_items.push((item, pid)),
@@ -883,8 +876,7 @@ pub fn list_meeting_items(
 }
 
 fn get_item_row(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<ActionItemRow, ApiError> {
-    let row: Option<ActionItemRow> =
-        ai::table.find(id).select(ActionItemRow::as_select()).first(conn).optional()?;
+    let row: Option<ActionItemRow> = ai::table.find(id).select(ActionItemRow::as_select()).first(conn).optional()?;
     let row = row.ok_or_else(action_item_not_found)?;
     if !scope.allows(&row.partner_id) {
         return Err(action_item_not_found());
@@ -999,9 +991,8 @@ pub fn update_action_item(
     }
     next.version = row.version + 1;
     next.updated_at = db::now();
-    let updated = diesel::update(ai::table.filter(ai::id.eq(id)).filter(ai::version.eq(row.version)))
-        .set(&next)
-        .execute(conn)?;
+    let updated =
+        diesel::update(ai::table.filter(ai::id.eq(id)).filter(ai::version.eq(row.version))).set(&next).execute(conn)?;
     if updated != 1 {
         return Err(ApiError::version_mismatch());
     }
