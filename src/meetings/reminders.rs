@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::store;
-use crate::db::schema::action_items as ai;
+use crate::db::schema::{action_items as ai, event_keys as ek};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::events::{self, NewEvent};
@@ -101,6 +101,12 @@ pub fn overdue_key(item_id: &str, due_date: &str) -> String {
     format!("action_item.overdue:{item_id}:{due_date}")
 }
 
+/// A cheap look before building a payload; `emit_once` still decides under concurrency.
+fn already_emitted(conn: &mut DbConn, key: &str) -> Result<bool, ApiError> {
+    let n: i64 = ek::table.filter(ek::event_key.eq(key)).count().get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Scans once at `now`; returns how many events it emitted.
 pub fn scan(conn: &mut DbConn, now: DateTime<Utc>, leads: &[Lead]) -> Result<usize, ApiError> {
     let mut emitted = 0;
@@ -108,6 +114,9 @@ pub fn scan(conn: &mut DbConn, now: DateTime<Utc>, leads: &[Lead]) -> Result<usi
         for meeting in store::scheduled_between(conn, now, now + longest.duration())? {
             let Some(lead) = due_lead(leads, meeting.starts_at, now) else { continue };
             let key = reminder_key(&meeting.id, lead, meeting.starts_at);
+            if already_emitted(conn, &key)? {
+                continue;
+            }
             let mut payload = store::meeting_payload(conn, &meeting)?;
             payload["lead"] = json!(lead.label());
             payload["lead_minutes"] = json!(lead.minutes);
