@@ -285,3 +285,29 @@ both!(cancelling_a_series_cancels_future_occurrences_only, |app: TestApp| async 
         .collect();
     assert!(starts_at.iter().all(|t| *t > Utc::now()));
 });
+
+both!(a_retried_series_creation_is_made_once, |app: TestApp| async move {
+    let p = id_of(&app.partner("P").await);
+    let body = json!({"template": meeting_body(&[&p], "2030-01-07T10:00:00+08:00"), "rule": {"frequency": "weekly", "count": 10}});
+    let first = app.post("/api/v1/meeting-series", body.clone()).header("Idempotency-Key", "series-1").send().await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = app.post("/api/v1/meeting-series", body).header("Idempotency-Key", "series-1").send().await;
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(app.get("/api/v1/meetings").send().await.items().len(), 10, "one set of occurrences");
+    // Each occurrence has its own audit trail, and so does the series.
+    let audit = app
+        .get(&format!("/api/v1/audit-events?resource_type=meeting&resource_id={}", occurrence_ids(&first.body)[0]))
+        .send()
+        .await;
+    assert_eq!(audit.items().len(), 1);
+    assert_eq!(audit.items()[0]["action"], "create");
+    let audit = app.get(&format!("/api/v1/audit-events?resource_id={}", id_of(&first.body))).send().await;
+    assert_eq!(audit.items()[0]["resource_type"], "meeting_series");
+    // Meetings are cancelled, not deleted: DELETE is not an operation here.
+    let res = app.delete(&format!("/api/v1/meetings/{}", occurrence_ids(&first.body)[0])).send().await;
+    res.problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH, HEAD"));
+    let res = app.delete(&format!("/api/v1/meeting-series/{}", id_of(&first.body))).send().await;
+    assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH, HEAD"));
+});
