@@ -23,6 +23,7 @@ fn location(id: &str) -> String {
 /// Schedule a meeting with one or more partners.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "create_meeting",
     request_body = MeetingCreate,
     responses(
         (status = 201, description = "Scheduled (`meeting.scheduled`)", body = Meeting,
@@ -46,6 +47,7 @@ pub async fn create(
 /// List meetings in start order. Partner keys see only meetings that include their partner.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "list_meetings",
     params(MeetingFilter, PageParams),
     responses((status = 200, description = "A page of meetings", body = Page<Meeting>)),
 )]
@@ -69,6 +71,7 @@ pub async fn list(
 /// items still open from earlier meetings with any of its partners.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "get_meeting",
     params(("id" = uuid::Uuid, Path, description = "Meeting id")),
     responses((status = 200, description = "The meeting", body = MeetingDetail, headers(("ETag" = String)))),
 )]
@@ -85,6 +88,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 /// …}` cancels it. A held meeting keeps its time and partners; a cancelled one no longer changes.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "update_meeting",
     params(("id" = uuid::Uuid, Path, description = "Meeting id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the meeting changed since")),
     request_body = MeetingUpdate,
@@ -167,6 +171,7 @@ const CALENDAR: &str = "text/calendar; charset=utf-8";
 /// One meeting as an iCalendar (RFC 5545) file.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "get_meeting_calendar",
     params(("id" = uuid::Uuid, Path, description = "Meeting id")),
     responses((status = 200, description = "A VCALENDAR with one VEVENT", body = String, content_type = "text/calendar",
         headers(("ETag" = String)))),
@@ -199,6 +204,7 @@ pub async fn calendar_one(
 /// days), optionally of one partner; partner keys get their own partner's meetings.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "get_calendar_feed",
     params(CalendarFilter),
     responses((status = 200, description = "A VCALENDAR with one VEVENT per meeting", body = String, content_type = "text/calendar")),
 )]
@@ -242,6 +248,7 @@ fn item_location(id: &str) -> String {
 /// Add an action item to a meeting.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "create_action_item",
     params(("id" = uuid::Uuid, Path, description = "Meeting id")),
     request_body = ActionItemCreate,
     responses(
@@ -269,6 +276,7 @@ pub async fn create_action_item(
 /// A meeting's action items in the order they were added (partner keys: their partner's items).
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "list_meeting_action_items",
     params(("id" = uuid::Uuid, Path, description = "Meeting id"), PageParams),
     responses((status = 200, description = "A page of action items", body = Page<ActionItem>)),
 )]
@@ -293,6 +301,7 @@ pub async fn list_meeting_action_items(
 /// partner's items.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "list_action_items",
     params(ActionItemFilter, PageParams),
     responses((status = 200, description = "A page of action items", body = Page<ActionItem>)),
 )]
@@ -315,6 +324,7 @@ pub async fn list_action_items(
 /// Get an action item.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "get_action_item",
     params(("id" = uuid::Uuid, Path, description = "Action item id")),
     responses((status = 200, description = "The action item", body = ActionItem, headers(("ETag" = String)))),
 )]
@@ -333,6 +343,7 @@ pub async fn get_action_item(
 /// Change an action item (JSON merge patch); `{"status": "done"}` closes it and sets `done_at`.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "update_action_item",
     params(("id" = uuid::Uuid, Path, description = "Action item id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     request_body = ActionItemUpdate,
@@ -370,6 +381,7 @@ fn series_location(id: &str) -> String {
 /// 31st falls on shorter months' last day.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "create_meeting_series",
     request_body = MeetingSeriesCreate,
     responses(
         (status = 201, description = "Created (`meeting_series.scheduled`)", body = MeetingSeries,
@@ -398,6 +410,7 @@ pub struct SeriesFilter {
 /// List series, newest first (staff only).
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "list_meeting_series",
     params(SeriesFilter, PageParams),
     responses((status = 200, description = "A page of series", body = Page<MeetingSeries>)),
 )]
@@ -419,6 +432,7 @@ pub async fn list_series(
 /// Get a series with its occurrences (staff only).
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "get_meeting_series",
     params(("id" = uuid::Uuid, Path, description = "Series id")),
     responses((status = 200, description = "The series", body = MeetingSeries, headers(("ETag" = String)))),
 )]
@@ -443,6 +457,7 @@ pub async fn get_series(
 /// and held ones stay.
 #[utoipa::path(
     tag = "meetings",
+    operation_id = "update_meeting_series",
     params(("id" = uuid::Uuid, Path, description = "Series id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     request_body = MeetingSeriesUpdate,
