@@ -102,7 +102,13 @@ fn complete(op: &mut Operation, authenticated: bool, is_post: bool) {
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
                 .description(Some("Repeat a POST safely: the same key and body within 24 h replay the first response; the same key with another body is 422 `idempotency_key_reused`."))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .pattern(Some("^[!-~]+$")),
+                ))
                 .build();
             op.parameters.get_or_insert_with(Vec::new).push(parameter);
         }

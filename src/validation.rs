@@ -3,18 +3,20 @@
 
 use crate::error::{ApiError, FieldError};
 
-/// Defines a closed set of text values: serde (snake_case), OpenAPI schema, storage text.
+/// Defines a closed set of text values: the wire text is the storage text is the OpenAPI enum.
+/// Serde and the schema are written out here (not derived) so they can only ever use `$text`.
 #[macro_export]
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+    ($(#[doc = $doc:expr])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($variant),+
         }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const TEXTS: &'static [&'static str] = &[$($text),+];
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
@@ -32,10 +34,7 @@ macro_rules! text_enum {
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(format!(
-                        "unknown value {s:?}; expected one of: {}",
-                        [$($text),+].join(", ")
-                    )),
+                    _ => Err(format!("unknown value {s:?}; expected one of: {}", Self::TEXTS.join(", "))),
                 }
             }
         }
@@ -45,6 +44,41 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Visitor;
+                impl serde::de::Visitor<'_> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(f, "one of: {}", $name::TEXTS.join(", "))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        v.parse().map_err(|_| E::unknown_variant(v, $name::TEXTS))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let description: &str = concat!($($doc, "\n"),*).trim();
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::TEXTS.iter().copied()))
+                    .description((!description.is_empty()).then(|| description.to_string()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -174,11 +208,18 @@ impl Check {
     }
 }
 
-/// Checks a path id: our ids are UUIDs; anything else cannot name a resource.
+/// Checks a path id. Our ids are UUIDs, so anything else names no resource: 404, like an
+/// unknown id, with the malformed path field named in `errors`.
 pub fn path_id(field: &str, raw: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| ApiError::field(field, "must be a resource id (UUID)"))
+    uuid::Uuid::parse_str(raw).map(|u| u.hyphenated().to_string()).map_err(|_| {
+        let mut err = ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{field}: {raw:?} is not a resource id (ids are UUIDs)"),
+        );
+        err.errors.push(FieldError::new(field, "must be a resource id (UUID)"));
+        err
+    })
 }
 
 #[cfg(test)]
@@ -240,10 +281,31 @@ mod tests {
         assert!(!c.is_ok());
     }
 
+    #[allow(dead_code)]
+    mod sample {
+        crate::text_enum! {
+            /// A test set.
+            Sample { One => "one", TwoWords => "two_words" }
+        }
+    }
+    use sample::Sample;
+
+    #[test]
+    fn text_enums_use_their_text_everywhere() {
+        assert_eq!(serde_json::to_value(Sample::TwoWords).unwrap(), "two_words");
+        assert_eq!(serde_json::from_value::<Sample>("two_words".into()).unwrap(), Sample::TwoWords);
+        let err = serde_json::from_value::<Sample>("TwoWords".into()).unwrap_err().to_string();
+        assert!(err.contains("unknown variant `TwoWords`, expected `one` or `two_words`"), "{err}");
+        let schema = serde_json::to_value(<Sample as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(schema["enum"], serde_json::json!(["one", "two_words"]));
+        assert_eq!(schema["description"], "A test set.");
+    }
+
     #[test]
     fn path_ids_must_be_uuids() {
         assert!(path_id("id", "0192f0c4-3b9e-7c1a-8f00-000000000000").is_ok());
         let err = path_id("id", "1; DROP TABLE partners").unwrap_err();
+        assert_eq!(err.status.as_u16(), 404);
         assert_eq!(err.errors[0].field, "id");
     }
 }

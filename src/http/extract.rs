@@ -76,6 +76,15 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 
 /// Parses a JSON body into `T`, naming the failing field by its JSON path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Every body is a JSON object; serde would otherwise also fill a struct from an array.
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(ApiError::bad_request("malformed_json", "the body is empty; send a JSON object")),
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+            return Err(ApiError::field("body", "must be a JSON object"));
+        }
+        Some(_) => {}
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => v,
@@ -172,7 +181,9 @@ mod tests {
         assert_eq!(field_of(r#"{"tiers":[]}"#), (422, "name".into()));
         assert_eq!(field_of(r#"{"name":"a","tiers":[],"extra":1}"#), (422, "extra".into()));
         assert_eq!(field_of(r#"{"name":"a","tiers":[{}]}"#), (422, "tiers[0].threshold_minor".into()));
-        assert_eq!(field_of(r#"[1]"#).0, 422);
+        assert_eq!(field_of(r#"[1]"#), (422, "body".into()));
+        assert_eq!(field_of(r#"["a", []]"#), (422, "body".into()), "no struct from an array");
+        assert_eq!(field_of("  ").0, 400);
         assert_eq!(field_of(r#"{"name": "#).0, 400);
         assert_eq!(field_of(r#"{"name":"a","tiers":[]} trailing"#).0, 400);
     }

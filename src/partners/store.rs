@@ -243,11 +243,12 @@ pub fn update(
     patch: &PartnerUpdate,
 ) -> Result<Partner, ApiError> {
     let current = get(conn, id, &Scope::All)?;
+    // An invalid request is answered as such whatever its preconditions (RFC 9110 §13.2.2).
+    patch.validate(&current)?;
     crate::http::etag::check(expected, current.version)?;
     if current.archived_at.is_some() {
         return Err(ApiError::conflict("partner_archived", "the partner is archived and can no longer change"));
     }
-    patch.validate(&current)?;
     if let Some(to) = patch.status {
         if to != current.status && !current.status.can_move_to(to) {
             return Err(ApiError::conflict(

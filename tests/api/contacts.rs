@@ -52,6 +52,7 @@ both!(contact_validation_and_missing_partner, |app: crate::helpers::TestApp| asy
     app.post(missing, json!({"name": "a"})).send().await.problem(404, "partner_not_found");
     app.get(missing).send().await.problem(404, "partner_not_found");
     let res = app.get(&format!("{base}/nope")).send().await;
+    res.problem(404, "not_found");
     assert_eq!(res.fields(), vec!["contact_id"]);
     // A contact is reached only through its own partner.
     let other = app.partner("Other").await;

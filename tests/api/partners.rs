@@ -92,7 +92,7 @@ both!(get_unknown_and_malformed_ids, |app: crate::helpers::TestApp| async move {
     let res = app.get("/api/v1/partners/0192f0c4-3b9e-7c1a-8f00-000000000000").send().await;
     res.problem(404, "partner_not_found");
     let res = app.get("/api/v1/partners/not-a-uuid").send().await;
-    res.problem(422, "validation_failed");
+    res.problem(404, "not_found");
     assert_eq!(res.fields(), vec!["id"]);
 });
 

@@ -1,0 +1,178 @@
+"""Schemathesis hooks for .ci/schemathesis.sh (loaded through SCHEMATHESIS_HOOKS; schemathesis 4.32.5).
+
+Each hook below exists because a check would otherwise fail a service that does what DESIGN.md §3
+and the README promise, for a reason the OpenAPI document cannot express. Each is as narrow as we
+could make it: it names the operations, fields or failure kinds it covers, and everything else is
+still checked. When you change one of the behaviours listed here, change this file with it.
+"""
+
+import os
+import re
+import uuid
+
+import schemathesis
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.core.failures import AcceptedNegativeData
+from schemathesis.generation.meta import CoverageScenario
+from schemathesis.openapi.checks import RejectedPositiveData, UseAfterFree
+
+# --- 1. Idempotency-Key: one key per request ------------------------------------------------------
+# Our POSTs take an optional `Idempotency-Key`: the same key with the same body replays the first
+# response, the same key with another body is `422 idempotency_key_reused`. Hypothesis draws short
+# strings ("0", "A", ...) again and again, so unrelated generated requests share keys, and a
+# correct server then answers
+#   - 422 to a schema-valid request -> positive_data_acceptance fails (ST202), and
+#   - a replayed 201 whose Location names a resource a later DELETE removed
+#                                   -> ensure_resource_availability fails (ST302).
+# (Both seen against a stand-in server.) So every request whose headers are schema-valid gets a
+# unique key: the generated value, cut to leave room, plus 32 random hex digits. Keeping the
+# generated characters means the server is still tested on every key the spec allows. Requests
+# whose headers were generated to be invalid keep their invalid key, so the negative tests of the
+# header itself still reach the server. Schemathesis re-validates a case after `before_call`, so
+# its positive/negative labelling stays true to what is sent.
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+
+def _max_length(case, header_name):
+    for parameter in case.operation.headers:
+        if parameter.name.lower() == header_name:
+            schema = parameter.definition.get("schema") or {}
+            if isinstance(schema.get("maxLength"), int):
+                return schema["maxLength"]
+    return 255
+
+
+# --- 0. Never revoke the key the run is using --------------------------------------------------------
+# `DELETE /api/v1/api-keys/{id}` revokes a key at once. Schemathesis reuses ids it has seen in
+# responses, so it soon reads the run's own key from `GET /api/v1/api-keys` and revokes it, and
+# from then on every request is a 401 (seen: 1225 of 1769 requests in one run). schemathesis.sh
+# looks up the id of the key it was given (ST_OWN_KEY_ID); a revoke aimed at it goes to a fresh
+# random id instead (a 404), so every other revoke is still tested.
+OWN_KEY_ID = os.environ.get("ST_OWN_KEY_ID", "")
+REVOKE_OPERATION = "DELETE /api/v1/api-keys/{id}"
+
+
+def _spare_own_key(case):
+    if not OWN_KEY_ID or case.operation.label != REVOKE_OPERATION:
+        return
+    params = case.path_parameters or {}
+    if params.get("id") == OWN_KEY_ID:
+        case.path_parameters = {**params, "id": str(uuid.uuid4())}
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    _spare_own_key(case)
+    headers = case.headers
+    if not headers:
+        return
+    for name in list(headers):
+        if name.lower() != IDEMPOTENCY_HEADER:
+            continue
+        meta = case.meta
+        info = meta.components.get(ParameterLocation.HEADER) if meta is not None else None
+        if info is not None and not info.mode.is_positive:
+            continue
+        value = headers[name] if isinstance(headers[name], str) else ""
+        suffix = uuid.uuid4().hex
+        keep = max(0, _max_length(case, IDEMPOTENCY_HEADER) - len(suffix))
+        headers[name] = value[:keep] + suffix
+
+
+# --- 2. Schema-valid requests that our rules reject with 422 ------------------------------------
+# positive_data_acceptance says a request matching the schema must not get 400/422. These rules of
+# the service depend on other fields or on stored state, which JSON Schema (as our document states
+# it) cannot say, so a correct server answers `422 validation_failed` naming exactly these fields.
+# A failure is dropped only when the answer is that 422 and EVERY reported field error matches an
+# entry for the operation (or the any-operation entries); any other 422, or a 400, still fails.
+#   operation label -> [(field, message pattern)]
+CROSS_FIELD_AND_STATE_RULES = {
+    # kind must belong to channel_type: sales_team/telesales/online_direct are direct,
+    # agent/distributor/wholesaler/reseller indirect (src/partners/model.rs check_kind).
+    "POST /api/v1/partners": [("kind", r"channel")],
+    # the same, against the partner's current channel_type when only one of them is patched.
+    "PATCH /api/v1/partners/{id}": [("kind", r"channel")],
+    # partner_id is required for role `partner` and only for it, and must name a current partner
+    # (src/api_keys/model.rs, src/api_keys/store.rs).
+    "POST /api/v1/api-keys": [("partner_id", r"partner")],
+    # partner_id must name a current (not archived) partner (src/key_accounts/store.rs).
+    "POST /api/v1/key-accounts/{id}/assignments": [("partner_id", r"partner")],
+}
+ANY_OPERATION_RULES = [
+    # A cursor is opaque: only one this list issued is accepted (src/http/pagination.rs). The
+    # spec can give its alphabet and length, not "a value the server made".
+    ("cursor", r"cursor"),
+]
+
+# --- 3. DELETE that archives ------------------------------------------------------------------------
+# use_after_free says that after a successful DELETE every read of the resource (and of anything
+# under its path) must be 404. These DELETEs archive or revoke instead of destroying (DESIGN.md §3
+# "archive rather than destroy where history matters"; README "delete (archive)", "delete
+# (revoke)"): the record stays readable with `archived_at` / `revoked_at` set, and so do its
+# contacts or assignments. Contacts and assignments are really deleted, so use_after_free still
+# applies to them and to every other DELETE.
+ARCHIVING_DELETES = {
+    "DELETE /api/v1/partners/{id}",
+    "DELETE /api/v1/key-accounts/{id}",
+    "DELETE /api/v1/api-keys/{id}",
+}
+
+
+def _explained_by_rules(case, response):
+    if response.status_code != 422:
+        return False
+    try:
+        body = response.json()
+    except Exception:
+        return False
+    if not isinstance(body, dict) or body.get("code") != "validation_failed":
+        return False
+    errors = body.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return False
+    rules = CROSS_FIELD_AND_STATE_RULES.get(case.operation.label, []) + ANY_OPERATION_RULES
+    for error in errors:
+        if not isinstance(error, dict):
+            return False
+        field, message = str(error.get("field", "")), str(error.get("message", ""))
+        if not any(field == f and re.search(pattern, message) for f, pattern in rules):
+            return False
+    return True
+
+
+# --- 4. A "missing required property" that the operation does not require -------------------------
+# Schemathesis 4.32.5's coverage phase sometimes labels a body as negative for lacking a property
+# that belongs to another operation's schema (seen: POST /api/v1/api-keys with
+# {"name": "0", "role": "admin"} flagged "Missing required property: partner_id", a field that is
+# required by AssignmentCreate but optional in ApiKeyCreate). Accepting that body is correct. Such a
+# failure is dropped only when the named property is absent from the `required` list of this
+# operation's own JSON request body schema, checked here against the spec.
+def _body_required(case):
+    raw = case.operation.definition.raw or {}
+    schema = ((raw.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema") or {}
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        schemas = (case.operation.schema.raw_schema.get("components") or {}).get("schemas") or {}
+        schema = schemas.get(ref.rsplit("/", 1)[-1]) or {}
+    return set(schema.get("required") or [])
+
+
+def _phantom_required_property(case):
+    data = case.meta.phase.data if case.meta is not None else None
+    if getattr(data, "scenario", None) != CoverageScenario.OBJECT_MISSING_REQUIRED_PROPERTY:
+        return False
+    if data.parameter_location != ParameterLocation.BODY or data.location != "/required":
+        return False
+    return bool(data.parameter) and data.parameter not in _body_required(case)
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    """Return False to drop a failure (it then does not fail the run)."""
+    if isinstance(failure, AcceptedNegativeData) and _phantom_required_property(case):
+        return False
+    if isinstance(failure, RejectedPositiveData) and _explained_by_rules(case, response):
+        return False
+    if isinstance(failure, UseAfterFree) and failure.operation in ARCHIVING_DELETES:
+        return False
+    return True
