@@ -276,6 +276,24 @@ pub struct MeetingFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// An optional whole number that may be written `37` or `37.0` (JSON Schema calls both integers;
+/// serde alone accepts only the first). Anything else, or a value outside `T`, is refused.
+pub fn opt_whole<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else { return Ok(None) };
+    let whole = match (n.as_i64(), n.as_f64()) {
+        (Some(i), _) => Some(i),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+        _ => None,
+    };
+    let whole = whole.ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}")))?;
+    T::try_from(whole).map(Some).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
+}
+
 /// Normalizes an id parameter: our ids are lowercase hyphenated UUIDs.
 pub fn normalize_id(c: &mut Check, field: &str, raw: &str) -> String {
     match uuid::Uuid::parse_str(raw) {
@@ -676,9 +694,11 @@ impl CalendarFilter {
 pub struct RecurrenceRule {
     pub frequency: Frequency,
     /// Every `interval`-th step (default 1): monthly with interval 2 is every other month.
+    #[serde(default, deserialize_with = "opt_whole")]
     #[schema(minimum = 1, maximum = 52)]
     pub interval: Option<u32>,
     pub until: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "opt_whole")]
     #[schema(minimum = 1, maximum = 200)]
     pub count: Option<u32>,
 }
@@ -797,6 +817,7 @@ pub struct OccurrencesUpdate {
     /// New local start time, `HH:MM`.
     #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start_time: Option<String>,
+    #[serde(default, deserialize_with = "opt_whole")]
     #[schema(minimum = 1, maximum = 1440)]
     pub duration_minutes: Option<i64>,
     /// `cancelled` cancels the occurrences in range (with `cancel_reason`).
@@ -1052,6 +1073,13 @@ mod tests {
             Some("rule.count")
         );
         assert_eq!(field(rule(serde_json::json!({"frequency": "monthly", "count": 12}))), None);
+        let r = rule(serde_json::json!({"frequency": "monthly", "count": 12.0, "interval": 2}));
+        assert_eq!((r.count, r.interval), (Some(12), Some(2)), "12.0 is a whole number");
+        for bad in [serde_json::json!(1.5), serde_json::json!(-1), serde_json::json!("3")] {
+            let parsed =
+                serde_json::from_value::<RecurrenceRule>(serde_json::json!({"frequency": "weekly", "count": bad}));
+            assert!(parsed.is_err(), "{bad}");
+        }
     }
 
     #[test]
