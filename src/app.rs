@@ -39,7 +39,8 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::advice::routes)
         .configure(crate::api_keys::routes)
         .configure(crate::audit::api::routes)
-        .configure(crate::bulletins::routes);
+        .configure(crate::bulletins::routes)
+        .configure(crate::meetings::routes);
 }
 
 /// The routed app and the OpenAPI paths collected from its handlers.
@@ -87,8 +88,8 @@ pub fn mk_app(
 }
 
 /// The periodic jobs `serve` runs (each resource that needs one adds it here).
-fn background_jobs(_config: &Config) -> Vec<crate::jobs::Job> {
-    Vec::new()
+fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
+    vec![crate::meetings::reminders::job(&config.meeting_reminder_leads)]
 }
 
 /// A bound, not yet running server.

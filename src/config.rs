@@ -28,6 +28,9 @@ pub struct Config {
     /// database again (default 5; 0 turns the cache off). A key revoked through another replica
     /// stops working there within this time; through this one, at once.
     pub auth_cache_secs: u64,
+    /// `CHANNELDESK_MEETING_REMINDER_LEADS`: how long before a meeting `meeting.reminder` goes
+    /// out, e.g. `24h,1h` (the default), `2d,90m`; `none` turns reminders off.
+    pub meeting_reminder_leads: Vec<crate::meetings::reminders::Lead>,
 }
 
 impl Config {
@@ -58,6 +61,11 @@ impl Config {
                 None => None,
                 Some(_) => Some(parse_var(&lookup, "CHANNELDESK_WORKERS", 1, 1..=256)?),
             },
+            meeting_reminder_leads: crate::meetings::reminders::parse_leads(
+                lookup("CHANNELDESK_MEETING_REMINDER_LEADS")
+                    .as_deref()
+                    .unwrap_or(crate::meetings::reminders::DEFAULT_LEADS),
+            )?,
         })
     }
 
@@ -71,6 +79,8 @@ impl Config {
             body_limit_bytes: 256 * 1024,
             workers: Some(1),
             auth_cache_secs: 5,
+            meeting_reminder_leads: crate::meetings::reminders::parse_leads(crate::meetings::reminders::DEFAULT_LEADS)
+                .unwrap_or_default(),
         }
     }
 }
@@ -107,6 +117,7 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:8080");
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert_eq!(c.pool_size, 16);
+        assert_eq!(c.meeting_reminder_leads.iter().map(|l| l.label()).collect::<Vec<_>>(), vec!["1h", "24h"]);
     }
 
     #[test]
@@ -115,6 +126,9 @@ mod tests {
         assert!(Config::from_lookup(env(&[("CHANNELDESK_POOL_SIZE", "zero")])).is_err());
         assert!(Config::from_lookup(env(&[("CHANNELDESK_POOL_SIZE", "0")])).is_err());
         assert!(Config::from_lookup(env(&[("CHANNELDESK_LOG_FORMAT", "xml")])).is_err());
+        assert!(Config::from_lookup(env(&[("CHANNELDESK_MEETING_REMINDER_LEADS", "soon")])).is_err());
+        let leads = Config::from_lookup(env(&[("CHANNELDESK_MEETING_REMINDER_LEADS", "2d, 90m")])).expect("leads");
+        assert_eq!(leads.meeting_reminder_leads.iter().map(|l| l.minutes).collect::<Vec<_>>(), vec![90, 2880]);
         let pg = Config::from_lookup(env(&[("DATABASE_URL", "postgres://u@h/db")])).expect("pg");
         assert_eq!(pg.database_url, DbUrl::Postgres("postgres://u@h/db".into()));
     }

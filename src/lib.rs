@@ -12,6 +12,7 @@ pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod key_accounts;
+pub mod meetings;
 pub mod openapi;
 pub mod ops;
 pub mod partners;

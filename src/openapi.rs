@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi as _};
     tags(
         (name = "partners", description = "Partners (渠道成员) and their contacts"),
         (name = "key-accounts", description = "Key accounts (大客户) and the partners assigned to them"),
+        (name = "meetings", description = "Regular partner meetings (定期会议): minutes, action items, recurring series, calendar feeds"),
         (name = "channel-advice", description = "Which channel type fits a product and market (渠道类型与选择依据)"),
         (name = "bulletins", description = "Information shared with partners (信息共享), its recipients and read receipts"),
         (name = "api-keys", description = "API keys and roles (admin only)"),

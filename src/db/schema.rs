@@ -158,6 +158,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     bulletins,
     bulletin_recipients,
+    meeting_series,
+    meetings,
+    meeting_partners,
+    action_items,
 );
 
 diesel::table! {
@@ -199,3 +203,79 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+// ---- meetings ----
+
+diesel::table! {
+    meeting_series (id) {
+        id -> Text,
+        template -> Text,
+        rule -> Text,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        series_id -> Nullable<Text>,
+        title -> Text,
+        kind -> Text,
+        partner_ids -> Text,
+        key_account_id -> Nullable<Text>,
+        organizer -> Text,
+        organizer_email -> Nullable<Text>,
+        attendees -> Text,
+        agenda -> Text,
+        location -> Nullable<Text>,
+        online_url -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        timezone -> Text,
+        status -> Text,
+        minutes -> Nullable<Text>,
+        decisions -> Text,
+        cancel_reason -> Nullable<Text>,
+        held_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_partners (meeting_id, partner_id) {
+        meeting_id -> Text,
+        partner_id -> Text,
+        starts_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    action_items (id) {
+        id -> Text,
+        meeting_id -> Text,
+        title -> Text,
+        owner -> Text,
+        partner_id -> Text,
+        due_date -> Nullable<Text>,
+        due_sort -> Text,
+        overdue_at -> Nullable<Timestamp>,
+        overdue_notified_at -> Nullable<Timestamp>,
+        status -> Text,
+        done_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(meetings -> meeting_series (series_id));
+diesel::joinable!(meeting_partners -> meetings (meeting_id));
+diesel::joinable!(action_items -> meetings (meeting_id));

@@ -1,0 +1,4 @@
+DROP TABLE action_items;
+DROP TABLE meeting_partners;
+DROP TABLE meetings;
+DROP TABLE meeting_series;

@@ -1,0 +1,215 @@
+//! The reminder and overdue scan: a periodic job of `serve` that every replica runs.
+//!
+//! - `meeting.reminder`: for each scheduled meeting, once per lead time (default 24 h and 1 h
+//!   before it starts). When several leads are due at once (the meeting was made or moved late,
+//!   or the service was down), only the shortest is sent: a "24 h" reminder one hour before the
+//!   meeting would mislead. The key holds the start time, so a meeting moved to another time is
+//!   reminded again.
+//! - `action_item.overdue`: once per item and due date, when an open item passes its due date
+//!   (midnight ending that date in the meeting's timezone). Moving the due date and missing it
+//!   again is announced again.
+//!
+//! Exactly-once comes from `events::emit_once` (the key is claimed in the same transaction as the
+//! event), so two replicas scanning at the same moment cannot both emit.
+
+use std::sync::RwLock;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::store;
+use crate::db::schema::{action_items as ai, event_keys as ek};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::events::{self, NewEvent};
+use crate::jobs::Job;
+
+/// How long before a meeting a reminder goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Lead {
+    pub minutes: u32,
+}
+
+impl Lead {
+    pub fn duration(self) -> Duration {
+        Duration::minutes(i64::from(self.minutes))
+    }
+
+    /// `24h`, `90m`: the form used in event keys and payloads.
+    pub fn label(self) -> String {
+        if self.minutes % 60 == 0 {
+            format!("{}h", self.minutes / 60)
+        } else {
+            format!("{}m", self.minutes)
+        }
+    }
+}
+
+pub const DEFAULT_LEADS: &str = "24h,1h";
+
+/// Parses `CHANNELDESK_MEETING_REMINDER_LEADS`: comma-separated `<n>m`, `<n>h` or `<n>d`, each
+/// from 1 minute to 30 days, at most 10; `none` (or an empty value) turns reminders off.
+pub fn parse_leads(raw: &str) -> Result<Vec<Lead>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut leads = Vec::new();
+    for part in raw.split(',') {
+        let part = part.trim();
+        let bad = || format!("CHANNELDESK_MEETING_REMINDER_LEADS: {part:?} is not a lead time such as 24h, 90m or 2d");
+        let unit = part.chars().last().ok_or_else(bad)?;
+        let n: u32 = part[..part.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+        let minutes = match unit {
+            'm' => Some(n),
+            'h' => n.checked_mul(60),
+            'd' => n.checked_mul(1440),
+            _ => None,
+        }
+        .ok_or_else(bad)?;
+        if !(1..=30 * 1440).contains(&minutes) {
+            return Err(format!("CHANNELDESK_MEETING_REMINDER_LEADS: {part:?} must be between 1 minute and 30 days"));
+        }
+        let lead = Lead { minutes };
+        if !leads.contains(&lead) {
+            leads.push(lead);
+        }
+    }
+    if leads.len() > 10 {
+        return Err("CHANNELDESK_MEETING_REMINDER_LEADS: at most 10 lead times".into());
+    }
+    leads.sort();
+    Ok(leads)
+}
+
+/// The lead whose reminder is due for a meeting starting at `starts_at`: the shortest lead that
+/// has been reached, or none when the meeting is too far off or already started.
+pub fn due_lead(leads: &[Lead], starts_at: DateTime<Utc>, now: DateTime<Utc>) -> Option<Lead> {
+    if starts_at <= now {
+        return None;
+    }
+    let left = starts_at - now;
+    leads.iter().copied().filter(|l| l.duration() >= left).min()
+}
+
+pub fn reminder_key(meeting_id: &str, lead: Lead, starts_at: DateTime<Utc>) -> String {
+    format!("meeting.reminder:{meeting_id}:{}:{}", lead.label(), starts_at.format("%Y-%m-%dT%H:%M:%SZ"))
+}
+
+pub fn overdue_key(item_id: &str, due_date: &str) -> String {
+    format!("action_item.overdue:{item_id}:{due_date}")
+}
+
+/// A cheap look before building a payload; `emit_once` still decides under concurrency.
+fn already_emitted(conn: &mut DbConn, key: &str) -> Result<bool, ApiError> {
+    let n: i64 = ek::table.filter(ek::event_key.eq(key)).count().get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Scans once at `now`; returns how many events it emitted.
+pub fn scan(conn: &mut DbConn, now: DateTime<Utc>, leads: &[Lead]) -> Result<usize, ApiError> {
+    let mut emitted = 0;
+    if let Some(longest) = leads.iter().copied().max() {
+        for meeting in store::scheduled_between(conn, now, now + longest.duration())? {
+            let Some(lead) = due_lead(leads, meeting.starts_at, now) else { continue };
+            let key = reminder_key(&meeting.id, lead, meeting.starts_at);
+            if already_emitted(conn, &key)? {
+                continue;
+            }
+            let mut payload = store::meeting_payload(conn, &meeting)?;
+            payload["lead"] = json!(lead.label());
+            payload["lead_minutes"] = json!(lead.minutes);
+            payload["starts_in_minutes"] = json!((meeting.starts_at - now).num_minutes());
+            let event = NewEvent {
+                event_type: "meeting.reminder",
+                resource_type: "meeting",
+                resource_id: &meeting.id,
+                partner_id: meeting.partner_ids.first().map(String::as_str),
+                payload,
+            };
+            if events::emit_once(conn, &key, event)?.is_some() {
+                emitted += 1;
+            }
+        }
+    }
+    for item in store::newly_overdue(conn, now, 500)? {
+        let due = item.due_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+        let key = overdue_key(&item.id, &due);
+        let payload = store::action_item_payload(conn, &item, now)?;
+        let event = NewEvent {
+            event_type: "action_item.overdue",
+            resource_type: "action_item",
+            resource_id: &item.id,
+            partner_id: Some(&item.partner_id),
+            payload,
+        };
+        if events::emit_once(conn, &key, event)?.is_some() {
+            emitted += 1;
+        }
+        // Bookkeeping only (not a change of the item): the scan stops looking at it.
+        diesel::update(ai::table.filter(ai::id.eq(&item.id)).filter(ai::overdue_notified_at.is_null()))
+            .set(ai::overdue_notified_at.eq(now.naive_utc()))
+            .execute(conn)?;
+    }
+    Ok(emitted)
+}
+
+/// The lead times the registered job uses: set from the configuration by [`job`]; until then the
+/// defaults.
+static LEADS: RwLock<Option<Vec<Lead>>> = RwLock::new(None);
+
+fn current_leads() -> Vec<Lead> {
+    let set = LEADS.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone());
+    set.unwrap_or_else(|| parse_leads(DEFAULT_LEADS).unwrap_or_default())
+}
+
+fn run(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    scan(conn, now, &current_leads())
+}
+
+/// The scan as a job of `serve`, every minute, with the configured lead times. (A job is a plain
+/// function, so the lead times are kept in a process-wide setting; one process has one
+/// configuration.)
+pub fn job(leads: &[Lead]) -> Job {
+    match LEADS.write() {
+        Ok(mut g) => *g = Some(leads.to_vec()),
+        Err(p) => *p.into_inner() = Some(leads.to_vec()),
+    }
+    JOB
+}
+
+/// The job with whatever lead times are set (the defaults unless [`job`] set others).
+pub const JOB: Job = Job { name: "meeting_reminders", every: std::time::Duration::from_secs(60), run };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leads_parse_and_sort() {
+        let leads = parse_leads(DEFAULT_LEADS).unwrap();
+        assert_eq!(leads, vec![Lead { minutes: 60 }, Lead { minutes: 1440 }]);
+        assert_eq!(leads[1].label(), "24h");
+        assert_eq!(
+            parse_leads(" 90m , 2d,1h,1h").unwrap().iter().map(|l| l.label()).collect::<Vec<_>>(),
+            vec!["1h", "90m", "48h"]
+        );
+        assert!(parse_leads("none").unwrap().is_empty());
+        for bad in ["24", "h", "-1h", "0m", "31d", "1w", "1h,,2h", "1时"] {
+            assert!(parse_leads(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_shortest_reached_lead_is_due() {
+        let leads = parse_leads("24h,1h").unwrap();
+        let start: DateTime<Utc> = "2027-01-04T02:00:00Z".parse().unwrap();
+        assert_eq!(due_lead(&leads, start, start - Duration::hours(25)), None);
+        assert_eq!(due_lead(&leads, start, start - Duration::hours(24)).map(Lead::label).as_deref(), Some("24h"));
+        assert_eq!(due_lead(&leads, start, start - Duration::hours(2)).map(Lead::label).as_deref(), Some("24h"));
+        assert_eq!(due_lead(&leads, start, start - Duration::minutes(59)).map(Lead::label).as_deref(), Some("1h"));
+        assert_eq!(due_lead(&leads, start, start), None);
+        assert_eq!(reminder_key("m1", Lead { minutes: 60 }, start), "meeting.reminder:m1:1h:2027-01-04T02:00:00Z");
+    }
+}
