@@ -35,7 +35,8 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::key_accounts::routes)
         .configure(crate::advice::routes)
         .configure(crate::api_keys::routes)
-        .configure(crate::audit::api::routes);
+        .configure(crate::audit::api::routes)
+        .configure(crate::contracts::routes);
 }
 
 /// The routed app and the OpenAPI paths collected from its handlers.
@@ -83,8 +84,8 @@ pub fn mk_app(
 }
 
 /// The periodic jobs `serve` runs (each resource that needs one adds it here).
-fn background_jobs(_config: &Config) -> Vec<crate::jobs::Job> {
-    Vec::new()
+fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
+    vec![crate::contracts::scan::job(config)]
 }
 
 /// A bound, not yet running server.

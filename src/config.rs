@@ -24,6 +24,9 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// `CHANNELDESK_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `CHANNELDESK_RISK_SCAN_INTERVAL_SECS`: how often the contract risk scan runs (default 86400,
+    /// daily; 60–2592000). It also runs once at start-up.
+    pub risk_scan_interval_secs: u64,
 }
 
 impl Config {
@@ -53,6 +56,7 @@ impl Config {
                 None => None,
                 Some(_) => Some(parse_var(&lookup, "CHANNELDESK_WORKERS", 1, 1..=256)?),
             },
+            risk_scan_interval_secs: parse_var(&lookup, "CHANNELDESK_RISK_SCAN_INTERVAL_SECS", 86_400, 60..=2_592_000)?,
         })
     }
 
@@ -65,6 +69,7 @@ impl Config {
             pool_size: 4,
             body_limit_bytes: 256 * 1024,
             workers: Some(1),
+            risk_scan_interval_secs: 86_400,
         }
     }
 }
@@ -101,6 +106,7 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:8080");
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert_eq!(c.pool_size, 16);
+        assert_eq!(c.risk_scan_interval_secs, 86_400);
     }
 
     #[test]

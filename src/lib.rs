@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod app;
 pub mod audit;
 pub mod config;
+pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod events;
