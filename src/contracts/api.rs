@@ -38,7 +38,7 @@ pub async fn create_contract(
     caller.require_staff_write()?;
     let mut input = body.0;
     input.validate()?;
-    input.partner_id = input.partner_id.to_lowercase();
+    input.partner_id = path_id("partner_id", &input.partner_id)?;
     let actor = caller.actor();
     let contract = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
     Ok(etag::respond(StatusCode::CREATED, &contract, contract.version, Some(location(&contract.id))))
@@ -63,7 +63,10 @@ pub async fn list_contracts(
     filter.validate()?;
     let by_expiry = filter.expiring_within_days.is_some();
     let page = page.request(if by_expiry { 2 } else { 1 })?;
-    let (filter, request) = (filter.0, page.clone());
+    let (mut filter, request) = (filter.0, page.clone());
+    if let Some(partner_id) = &filter.partner_id {
+        filter.partner_id = Some(path_id("partner_id", partner_id)?);
+    }
     let today = risks::business_date(Utc::now());
     let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &scope, today)).await?;
     let key = move |c: &Contract| {
@@ -119,7 +122,9 @@ pub async fn get_contract(
     let id = path_id("id", &id)?;
     if !wants_markdown(&req) {
         let contract = state.db.read(move |conn| store::get(conn, &id, &scope)).await?;
-        return Ok(etag::respond(StatusCode::OK, &contract, contract.version, None));
+        let mut res = etag::respond(StatusCode::OK, &contract, contract.version, None);
+        res.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
+        return Ok(res);
     }
     let (contract, document) = state
         .db
@@ -165,7 +170,9 @@ pub async fn update_contract(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let (actor, mut patch) = (caller.actor(), body.0);
-    patch.partner_id = patch.partner_id.map(|p| p.to_lowercase());
+    if let Some(partner_id) = &patch.partner_id {
+        patch.partner_id = Some(path_id("partner_id", partner_id)?);
+    }
     let contract = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
     Ok(etag::respond(StatusCode::OK, &contract, contract.version, None))
 }

@@ -270,7 +270,7 @@ pub fn list(
         q = q.filter(k::partner_id.eq(own.clone()));
     }
     if let Some(v) = &filter.partner_id {
-        q = q.filter(k::partner_id.eq(v.to_lowercase()));
+        q = q.filter(k::partner_id.eq(v.clone()));
     }
     if let Some(v) = filter.status {
         q = q.filter(k::status.eq(v.as_str()));
@@ -704,8 +704,8 @@ fn plan(req: &AmendmentRequest, contract: &Contract, terms: &[Term]) -> Result<V
     for (i, ch) in req.changes.iter().enumerate() {
         let prefix = format!("changes[{i}]");
         let term_of = |c: &mut Check| -> Option<Term> {
-            let id = ch.term_id.as_deref()?.to_lowercase();
-            uuid::Uuid::parse_str(&id).ok()?;
+            // Malformed ids are reported by `check_shape`.
+            let id = uuid::Uuid::parse_str(ch.term_id.as_deref()?).ok()?.hyphenated().to_string();
             match by_id.get(id.as_str()) {
                 Some(t) => Some((*t).clone()),
                 None => {
@@ -801,7 +801,11 @@ pub fn amend(
                 }
             }
             Planned::Modify(before, content) => {
-                let after = write_term(conn, &before, &content)?;
+                let after = if content == TermContent::of(&before) {
+                    before.clone()
+                } else {
+                    write_term(conn, &before, &content)?
+                };
                 AmendmentChangeRecord {
                     op: ChangeOp::Modify,
                     term_id: Some(before.id.clone()),

@@ -6,6 +6,7 @@ mod advice;
 mod api_keys;
 mod audit;
 mod contacts;
+mod contract_risks;
 mod contracts;
 mod key_accounts;
 mod partners;
