@@ -484,6 +484,18 @@ mod tests {
     }
 
     #[test]
+    fn enum_schemas_list_the_wire_values() {
+        fn values<T: utoipa::PartialSchema>() -> Value {
+            serde_json::to_value(T::schema()).unwrap()["enum"].clone()
+        }
+        let wire = |all: Vec<&str>| json!(all);
+        assert_eq!(values::<TermKind>(), wire(TermKind::ALL.iter().map(|k| k.as_str()).collect()));
+        assert_eq!(values::<Party>(), wire(Party::ALL.iter().map(|k| k.as_str()).collect()));
+        assert_eq!(values::<DisputeMethod>(), wire(DisputeMethod::ALL.iter().map(|k| k.as_str()).collect()));
+        assert_eq!(values::<PurchasePeriod>(), wire(PurchasePeriod::ALL.iter().map(|k| k.as_str()).collect()));
+    }
+
+    #[test]
     fn valid_params_of_every_kind() {
         let ok = [
             (TermKind::Discount, json!({"rate_bp": 1250})),
