@@ -88,9 +88,11 @@ pub struct ContractCreate {
     /// Defaults to false.
     pub auto_renew: Option<bool>,
     /// 0–730, default 30.
+    #[serde(default, deserialize_with = "super::whole::opt")]
     #[schema(minimum = 0, maximum = 730)]
     pub renewal_notice_days: Option<i64>,
     /// Minor units, 0–10^15.
+    #[serde(default, deserialize_with = "super::whole::opt")]
     #[schema(minimum = 0, maximum = 1e15)]
     pub total_value: Option<i64>,
     /// ISO 4217 code (three capital letters), default CNY.
@@ -123,9 +125,10 @@ pub struct ContractUpdate {
     #[serde(default, deserialize_with = "nullable")]
     pub effective_to: Option<Option<NaiveDate>>,
     pub auto_renew: Option<bool>,
+    #[serde(default, deserialize_with = "super::whole::opt")]
     #[schema(minimum = 0, maximum = 730)]
     pub renewal_notice_days: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::whole::nullable")]
     #[schema(minimum = 0, maximum = 1e15)]
     pub total_value: Option<Option<i64>>,
     #[schema(pattern = "^[A-Z]{3}$")]
@@ -156,6 +159,7 @@ pub struct ContractRenewRequest {
     /// Defaults to the new `effective_from` plus the predecessor's duration.
     pub effective_to: Option<NaiveDate>,
     /// Defaults to the predecessor's total value.
+    #[serde(default, deserialize_with = "super::whole::opt")]
     #[schema(minimum = 0, maximum = 1e15)]
     pub total_value: Option<i64>,
     #[schema(min_length = 1, max_length = 200)]
@@ -509,9 +513,10 @@ pub struct AmendmentContractUpdate {
     #[serde(default, deserialize_with = "nullable")]
     pub effective_to: Option<Option<NaiveDate>>,
     pub auto_renew: Option<bool>,
+    #[serde(default, deserialize_with = "super::whole::opt")]
     #[schema(minimum = 0, maximum = 730)]
     pub renewal_notice_days: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::whole::nullable")]
     #[schema(minimum = 0, maximum = 1e15)]
     pub total_value: Option<Option<i64>>,
     #[schema(pattern = "^[A-Z]{3}$")]

@@ -60,6 +60,7 @@ pub const MAX_DAYS: i64 = 3650;
 pub struct DiscountParams {
     /// Basis points, 0–10000 (1250 = 12.5 %).
     #[schema(minimum = 0, maximum = 10000)]
+    #[serde(deserialize_with = "super::whole::int")]
     pub rate_bp: i64,
 }
 
@@ -69,9 +70,11 @@ pub struct DiscountParams {
 pub struct RebateTier {
     /// Minor units (fen), 0–10^15; strictly greater than the previous tier's.
     #[schema(minimum = 0, maximum = 1e15)]
+    #[serde(deserialize_with = "super::whole::int")]
     pub threshold_minor: i64,
     /// Basis points, 0–10000.
     #[schema(minimum = 0, maximum = 10000)]
+    #[serde(deserialize_with = "super::whole::int")]
     pub rate_bp: i64,
 }
 
@@ -110,6 +113,7 @@ pub struct TerritoryParams {
 pub struct MinimumPurchaseParams {
     /// Minor units (fen), 1–10^15, in the contract's currency.
     #[schema(minimum = 1, maximum = 1e15)]
+    #[serde(deserialize_with = "super::whole::int")]
     pub amount_minor: i64,
     pub period: PurchasePeriod,
 }
@@ -129,6 +133,7 @@ pub struct DisputeResolutionParams {
 #[serde(deny_unknown_fields)]
 pub struct PaymentParams {
     #[schema(minimum = 0, maximum = 3650)]
+    #[serde(deserialize_with = "super::whole::int")]
     pub days: i64,
 }
 
@@ -137,6 +142,7 @@ pub struct PaymentParams {
 #[serde(deny_unknown_fields)]
 pub struct TerminationParams {
     #[schema(minimum = 0, maximum = 3650)]
+    #[serde(deserialize_with = "super::whole::int")]
     pub notice_days: i64,
 }
 

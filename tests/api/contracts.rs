@@ -207,12 +207,18 @@ both!(patch_merges_and_honours_if_match, |app: TestApp| async move {
     assert_eq!(res.fields(), vec!["effective_from"]);
     let res = app.patch(&url, json!({"partner_id": "0192f0c4-3b9e-7c1a-8f00-000000000000"})).send().await;
     assert_eq!(res.fields(), vec!["partner_id"]);
+    // JSON Schema integers include 9.0; fractions are refused.
+    let res = app.patch(&url, json!({"renewal_notice_days": 45.0, "total_value": 900.0})).send().await;
+    assert_eq!((res.body["renewal_notice_days"].clone(), res.body["total_value"].clone()), (json!(45), json!(900)));
+    assert_eq!(app.patch(&url, json!({"total_value": 0.5})).send().await.fields(), vec!["total_value"]);
+    let res = app.patch(&url, json!({"renewal_notice_days": 30, "total_value": null})).send().await;
+    assert_eq!(res.status, StatusCode::OK);
     let same = app.patch(&url, json!({"title": "渠道代理协议"})).send().await;
-    assert_eq!(same.etag(), "\"2\"", "a patch that changes nothing keeps the version");
+    assert_eq!(same.etag(), "\"4\"", "a patch that changes nothing keeps the version");
     let res = app.patch("/api/v1/contracts/0192f0c4-3b9e-7c1a-8f00-000000000000", json!({"title": "x"})).send().await;
     res.problem(404, "contract_not_found");
     let types = app.event_types();
-    assert_eq!(types.iter().filter(|t| *t == "contract.updated").count(), 1);
+    assert_eq!(types.iter().filter(|t| *t == "contract.updated").count(), 3);
 });
 
 both!(status_moves_along_the_lifecycle_only, |app: TestApp| async move {
