@@ -86,7 +86,59 @@ def before_call(context, case, kwargs):
 # A failure is dropped only when the answer is that 422 and EVERY reported field error matches an
 # entry for the operation (or the any-operation entries); any other 422, or a 400, still fails.
 #   operation label -> [(field regex, full match; message regex, search)]
+# Meetings (src/meetings/): references must name current records, times must be consistent,
+# minutes/decisions/action items go with holding, cancel_reason with cancelling, and a series rule
+# must yield 1-200 occurrences. `template.`/`changes.` prefix the same fields in series bodies.
+_MEETING_REFS = [
+    (r"(template\.|changes\.)?ends_at", r"after starts_at|at most 24 hours"),
+    (r"(template\.|changes\.)?timezone", r"IANA timezone"),
+    (r"(template\.|changes\.)?partner_ids\[\d+\]", r"not a current partner"),
+    (r"(template\.|changes\.)?key_account_id", r"not a current key account"),
+    (r"(template\.|changes\.)?attendees\[\d+\]\.contact_id", r"partner contact|not in the meeting"),
+    (r"(template\.|changes\.)?attendees\[\d+\]\.name", r"required unless contact_id"),
+]
+
 CROSS_FIELD_AND_STATE_RULES = {
+    "POST /api/v1/meetings": _MEETING_REFS,
+    "PATCH /api/v1/meetings/{id}": _MEETING_REFS
+    + [
+        ("minutes", r"held"),
+        ("decisions", r"held"),
+        ("cancel_reason", r"cancel"),
+        ("action_items", r"held"),
+        (r"action_items\[\d+\]\.partner_id", r"meeting's partners|several partners"),
+    ],
+    "POST /api/v1/meeting-series": _MEETING_REFS
+    + [
+        ("rule", r"until|count"),
+        ("rule.until", r"more than 200|before the first"),
+        ("rule.count", r"past the supported calendar"),
+    ],
+    "PATCH /api/v1/meeting-series/{id}": _MEETING_REFS
+    + [
+        ("from", r"date|occurrence|cancelling a series"),
+        ("changes", r"send changes|at least one field|required"),
+        ("status", r"either changes or status|only be cancelled"),
+        ("cancel_reason", r"required to cancel|belongs in changes"),
+        ("changes.cancel_reason", r"required to cancel|only allowed with status"),
+    ],
+    "POST /api/v1/meetings/{id}/action-items": [("partner_id", r"meeting's partners|several partners")],
+    "PATCH /api/v1/action-items/{id}": [("partner_id", r"meeting's partners")],
+    "GET /api/v1/calendar.ics": [("to", r"after from|at most 400 days"), ("from", r"more than 5000")],
+    # Contracts (src/contracts/): effective_to may not precede effective_from (also against the
+    # stored date on a patch, and the defaulted dates of a renewal); partner_id must name a
+    # current partner. A term's `params` must fit its `kind`, which the schema can only offer as
+    # "any of the shapes"; amendments apply the same term rules inside each change, plus op-specific
+    # required fields, term ids of this contract, and no term changed twice.
+    "POST /api/v1/contracts": [("effective_to", r"before effective_from"), ("partner_id", r"no such partner")],
+    "PATCH /api/v1/contracts/{id}": [
+        ("effective_(to|from)", r"before effective_from"),
+        ("partner_id", r"no such partner"),
+    ],
+    "POST /api/v1/contracts/{id}/renew": [("effective_(to|from)", r"before effective_from|four-digit year")],
+    "POST /api/v1/contracts/{id}/terms": [(r"params([.\[].*)?", r".")],
+    "PATCH /api/v1/contracts/{id}/terms/{term_id}": [(r"params([.\[].*)?", r".")],
+    "POST /api/v1/contracts/{id}/amendments": [(r"changes(\[\d+\].*)?", r".")],
     # kind must belong to channel_type: sales_team/telesales/online_direct are direct,
     # agent/distributor/wholesaler/reseller indirect (src/partners/model.rs check_kind).
     "POST /api/v1/partners": [("kind", r"channel")],

@@ -40,7 +40,8 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::api_keys::routes)
         .configure(crate::audit::api::routes)
         .configure(crate::bulletins::routes)
-        .configure(crate::meetings::routes);
+        .configure(crate::meetings::routes)
+        .configure(crate::contracts::routes);
 }
 
 /// The routed app and the OpenAPI paths collected from its handlers.
@@ -89,7 +90,7 @@ pub fn mk_app(
 
 /// The periodic jobs `serve` runs (each resource that needs one adds it here).
 fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
-    vec![crate::meetings::reminders::job(&config.meeting_reminder_leads)]
+    vec![crate::meetings::reminders::job(&config.meeting_reminder_leads), crate::contracts::scan::job(config)]
 }
 
 /// A bound, not yet running server.

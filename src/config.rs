@@ -31,6 +31,9 @@ pub struct Config {
     /// `CHANNELDESK_MEETING_REMINDER_LEADS`: how long before a meeting `meeting.reminder` goes
     /// out, e.g. `24h,1h` (the default), `2d,90m`; `none` turns reminders off.
     pub meeting_reminder_leads: Vec<crate::meetings::reminders::Lead>,
+    /// `CHANNELDESK_RISK_SCAN_INTERVAL_SECS`: how often the contract risk scan runs (default 86400,
+    /// daily; 60–2592000). It also runs once at start-up.
+    pub risk_scan_interval_secs: u64,
 }
 
 impl Config {
@@ -66,6 +69,7 @@ impl Config {
                     .as_deref()
                     .unwrap_or(crate::meetings::reminders::DEFAULT_LEADS),
             )?,
+            risk_scan_interval_secs: parse_var(&lookup, "CHANNELDESK_RISK_SCAN_INTERVAL_SECS", 86_400, 60..=2_592_000)?,
         })
     }
 
@@ -81,6 +85,7 @@ impl Config {
             auth_cache_secs: 5,
             meeting_reminder_leads: crate::meetings::reminders::parse_leads(crate::meetings::reminders::DEFAULT_LEADS)
                 .unwrap_or_default(),
+            risk_scan_interval_secs: 86_400,
         }
     }
 }
@@ -118,6 +123,7 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert_eq!(c.pool_size, 16);
         assert_eq!(c.meeting_reminder_leads.iter().map(|l| l.label()).collect::<Vec<_>>(), vec!["1h", "24h"]);
+        assert_eq!(c.risk_scan_interval_secs, 86_400);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod app;
 pub mod audit;
 pub mod bulletins;
 pub mod config;
+pub mod contracts;
 pub mod db;
 pub mod error;
 pub mod events;

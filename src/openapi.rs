@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "channel-advice", description = "Which channel type fits a product and market (渠道类型与选择依据)"),
         (name = "bulletins", description = "Information shared with partners (信息共享), its recipients and read receipts"),
         (name = "api-keys", description = "API keys and roles (admin only)"),
+        (name = "contracts", description = "Contracts (合同) whose terms are data, amendments, renewals and risk warnings (风险预警)"),
         (name = "audit", description = "Who changed what"),
         (name = "ops", description = "Health, readiness and metrics"),
     ),
@@ -137,7 +138,7 @@ fn state_text_rules(doc: OpenApi) -> OpenApi {
     let Ok(mut value) = serde_json::to_value(&doc) else { return doc };
     if let Some(schemas) = value.pointer_mut("/components/schemas").and_then(|v| v.as_object_mut()) {
         for (name, schema) in schemas.iter_mut() {
-            if ["Create", "Update", "Request", "Traits"].iter().any(|suffix| name.ends_with(suffix)) {
+            if ["Create", "Update", "Request", "Traits", "Params"].iter().any(|suffix| name.ends_with(suffix)) {
                 constrain(schema);
             }
         }

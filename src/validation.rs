@@ -177,6 +177,13 @@ impl Check {
     }
 }
 
+/// Checks an id given in a body or a query: 422 naming the field when it is not a UUID.
+pub fn input_id(field: &str, raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::field(field, "must be a resource id (UUID)"))
+}
+
 /// Checks a path id. Our ids are UUIDs, so anything else names no resource: 404, like an
 /// unknown id, with the malformed path field named in `errors`.
 pub fn path_id(field: &str, raw: &str) -> Result<String, ApiError> {

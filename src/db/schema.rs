@@ -279,3 +279,82 @@ diesel::table! {
 diesel::joinable!(meetings -> meeting_series (series_id));
 diesel::joinable!(meeting_partners -> meetings (meeting_id));
 diesel::joinable!(action_items -> meetings (meeting_id));
+
+// ---- contracts ----
+
+diesel::table! {
+    contracts (id) {
+        id -> Text,
+        partner_id -> Text,
+        number -> Text,
+        number_key -> Text,
+        title -> Text,
+        title_key -> Text,
+        kind -> Text,
+        status -> Text,
+        signed_at -> Nullable<Timestamp>,
+        effective_from -> Nullable<Text>,
+        effective_to -> Nullable<Text>,
+        auto_renew -> Bool,
+        renewal_notice_days -> Integer,
+        total_value -> Nullable<BigInt>,
+        currency -> Text,
+        owner -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        predecessor_id -> Nullable<Text>,
+        successor_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_terms (id) {
+        id -> Text,
+        contract_id -> Text,
+        kind -> Text,
+        title -> Text,
+        text -> Text,
+        obligated_party -> Text,
+        params -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_amendments (id) {
+        id -> Text,
+        contract_id -> Text,
+        number -> Integer,
+        reason -> Text,
+        changes -> Text,
+        actor_key_id -> Text,
+        actor_name -> Text,
+        contract_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contract_open_risks (risk_key) {
+        risk_key -> Text,
+        code -> Text,
+        contract_id -> Text,
+        opened_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(contracts -> partners (partner_id));
+diesel::joinable!(contract_terms -> contracts (contract_id));
+diesel::joinable!(contract_amendments -> contracts (contract_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    contracts,
+    contract_terms,
+    contract_amendments,
+    contract_open_risks,
+    partners,
+);

@@ -8,6 +8,8 @@ mod audit;
 mod bulletins;
 mod calendar;
 mod contacts;
+mod contract_risks;
+mod contracts;
 mod key_accounts;
 mod meeting_series;
 mod meetings;

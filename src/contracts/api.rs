@@ -1,0 +1,543 @@
+use actix_web::http::{header, StatusCode};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::model::*;
+use super::risks::{self, Risk, RiskCode, Severity};
+use super::terms::{Term, TermCreate, TermUpdate};
+use super::{render, store};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::http::auth::{Caller, Scope};
+use crate::http::etag;
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{Page, PageParams, PageRequest};
+use crate::validation::{input_id, path_id};
+
+fn location(id: &str) -> String {
+    format!("/api/v1/contracts/{id}")
+}
+
+/// Create a contract with a partner. It starts as a `draft`, whose terms are edited freely.
+#[utoipa::path(
+    tag = "contracts",
+    request_body = ContractCreate,
+    responses(
+        (status = 201, description = "Created", body = Contract, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "`contract_number_taken`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/contracts")]
+pub async fn create_contract(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ContractCreate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let mut input = body.0;
+    input.validate()?;
+    input.partner_id = input_id("partner_id", &input.partner_id)?;
+    let actor = caller.actor();
+    let contract = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
+    Ok(etag::respond(StatusCode::CREATED, &contract, contract.version, Some(location(&contract.id))))
+}
+
+/// List contracts, newest first (with `expiring_within_days`: soonest end first). Partner keys
+/// see only their own.
+#[utoipa::path(
+    tag = "contracts",
+    params(ContractFilter, PageParams),
+    responses((status = 200, description = "A page of contracts", body = Page<Contract>)),
+)]
+#[get("/contracts")]
+pub async fn list_contracts(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: Query<ContractFilter>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    filter.validate()?;
+    let by_expiry = filter.expiring_within_days.is_some();
+    let page = page.request(if by_expiry { 2 } else { 1 })?;
+    let (mut filter, request) = (filter.0, page.clone());
+    if let Some(partner_id) = &filter.partner_id {
+        filter.partner_id = Some(input_id("partner_id", partner_id)?);
+    }
+    let today = risks::business_date(Utc::now());
+    let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &scope, today)).await?;
+    let key = move |c: &Contract| {
+        if by_expiry {
+            vec![c.effective_to.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(), c.id.clone()]
+        } else {
+            vec![c.id.clone()]
+        }
+    };
+    Ok(Page::from_rows(rows, &page, key, |c| c).respond(&req))
+}
+
+/// Whether the client prefers Markdown to JSON (`Accept: text/markdown`).
+fn wants_markdown(req: &HttpRequest) -> bool {
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return false };
+    let mut markdown = 0.0_f32;
+    let mut json = 0.0_f32;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok()))
+            .next()
+            .unwrap_or(1.0);
+        match essence.as_str() {
+            "text/markdown" => markdown = markdown.max(q),
+            "application/json" | "application/*" | "*/*" => json = json.max(q),
+            _ => {}
+        }
+    }
+    markdown > 0.0 && markdown > json
+}
+
+/// Get a contract. With `Accept: text/markdown` the answer is the contract and its terms as a
+/// readable Chinese/English document, ready to paste into a WeCom or DingTalk chat.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id")),
+    responses(
+        (status = 200, description = "The contract, as JSON or (`Accept: text/markdown`) as a Markdown document",
+            headers(("ETag" = String)),
+            content((Contract = "application/json"), (String = "text/markdown"))),
+    ),
+)]
+#[get("/contracts/{id}")]
+pub async fn get_contract(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let id = path_id("id", &id)?;
+    if !wants_markdown(&req) {
+        let contract = state.db.read(move |conn| store::get(conn, &id, &scope)).await?;
+        let mut res = etag::respond(StatusCode::OK, &contract, contract.version, None);
+        res.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
+        return Ok(res);
+    }
+    let (contract, document) = state
+        .db
+        .read(move |conn| {
+            let contract = store::get(conn, &id, &scope)?;
+            let partner_name = store::partner_name(conn, &contract.partner_id)?;
+            let terms = store::all_terms(conn, &contract.id)?;
+            let links = store::link_numbers(conn, &contract)?;
+            let document = render::contract_markdown(&contract, &partner_name, &terms, &links, Utc::now());
+            Ok((contract, document))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag::etag(contract.version)))
+        .insert_header((header::VARY, "Accept"))
+        .content_type("text/markdown; charset=utf-8")
+        .body(document))
+}
+
+/// Change a contract (JSON merge patch). `{"status": …}` moves it: draft → active (needs
+/// `effective_from`) → expired | terminated. After draft only `status`, `owner` and `notes`
+/// change here; terms and commercial fields change through amendments.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the contract changed since")),
+    request_body = ContractUpdate,
+    responses(
+        (status = 200, description = "Updated", body = Contract, headers(("ETag" = String))),
+        (status = 409, description = "`invalid_status_transition`, `contract_not_draft`, `contract_incomplete` or `contract_number_taken`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/contracts/{id}")]
+pub async fn update_contract(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<ContractUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let id = path_id("id", &id)?;
+    let expected = etag::if_match(&req)?;
+    let (actor, mut patch) = (caller.actor(), body.0);
+    if let Some(partner_id) = &patch.partner_id {
+        patch.partner_id = Some(input_id("partner_id", partner_id)?);
+    }
+    let contract = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
+    Ok(etag::respond(StatusCode::OK, &contract, contract.version, None))
+}
+
+/// Delete a draft contract and its terms (a draft successor is unlinked from its predecessor).
+/// Contracts that were ever active are kept: terminate them instead.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "`contract_not_draft`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/contracts/{id}")]
+pub async fn delete_contract(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let id = path_id("id", &id)?;
+    let expected = etag::if_match(&req)?;
+    let actor = caller.actor();
+    state.db.write(move |conn| store::delete(conn, &actor, &id, &expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Renew an active or expired contract: creates its successor as a draft with the same partner,
+/// kind, renewal settings and a copy of the terms, linked both ways (`predecessor_id`,
+/// `successor_id`). Dates default to the day after the predecessor ends, for the same duration.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "The contract to renew")),
+    request_body = ContractRenewRequest,
+    responses(
+        (status = 201, description = "The successor", body = Contract, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "`contract_not_renewable`, `contract_already_renewed` or `contract_number_taken`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/contracts/{id}/renew")]
+pub async fn renew_contract(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<ContractRenewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let id = path_id("id", &id)?;
+    let input = body.0;
+    input.validate()?;
+    let actor = caller.actor();
+    let successor = state.db.write(move |conn| store::renew(conn, &actor, &id, &input)).await?;
+    Ok(etag::respond(StatusCode::CREATED, &successor, successor.version, Some(location(&successor.id))))
+}
+
+// ---- terms ----
+
+fn term_location(contract_id: &str, id: &str) -> String {
+    format!("/api/v1/contracts/{contract_id}/terms/{id}")
+}
+
+/// Add a term to a draft contract. `params` are checked against `kind`.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id")),
+    request_body = TermCreate,
+    responses(
+        (status = 201, description = "Created", body = Term, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "`contract_not_draft`: an active contract's terms change through amendments", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/contracts/{id}/terms")]
+pub async fn create_term(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<TermCreate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let contract_id = path_id("id", &id)?;
+    let (actor, input) = (caller.actor(), body.0);
+    let term = state.db.write(move |conn| store::create_term(conn, &actor, &contract_id, &input)).await?;
+    Ok(etag::respond(StatusCode::CREATED, &term, term.version, Some(term_location(&term.contract_id, &term.id))))
+}
+
+/// List a contract's terms in the order they were added.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"), PageParams),
+    responses((status = 200, description = "A page of terms", body = Page<Term>)),
+)]
+#[get("/contracts/{id}/terms")]
+pub async fn list_terms(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let contract_id = path_id("id", &id)?;
+    let page = page.request(1)?;
+    let request = page.clone();
+    let rows = state.db.read(move |conn| store::list_terms(conn, &contract_id, &request, &scope)).await?;
+    Ok(Page::from_rows(rows, &page, |t| vec![t.id.clone()], |t| t).respond(&req))
+}
+
+/// Get one term.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"), ("term_id" = uuid::Uuid, Path, description = "Term id")),
+    responses((status = 200, description = "The term", body = Term, headers(("ETag" = String)))),
+)]
+#[get("/contracts/{id}/terms/{term_id}")]
+pub async fn get_term(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let (contract_id, term_id) = (path_id("id", &path.0)?, path_id("term_id", &path.1)?);
+    let term = state.db.read(move |conn| store::get_term(conn, &contract_id, &term_id, &scope)).await?;
+    Ok(etag::respond(StatusCode::OK, &term, term.version, None))
+}
+
+/// Change a term of a draft contract (JSON merge patch; `params` re-checked against the kind).
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"), ("term_id" = uuid::Uuid, Path, description = "Term id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body = TermUpdate,
+    responses(
+        (status = 200, description = "Updated", body = Term, headers(("ETag" = String))),
+        (status = 409, description = "`contract_not_draft`: an active contract's terms change through amendments", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/contracts/{id}/terms/{term_id}")]
+pub async fn update_term(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: Json<TermUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let (contract_id, term_id) = (path_id("id", &path.0)?, path_id("term_id", &path.1)?);
+    let expected = etag::if_match(&req)?;
+    let (actor, patch) = (caller.actor(), body.0);
+    let term =
+        state.db.write(move |conn| store::update_term(conn, &actor, &contract_id, &term_id, &expected, &patch)).await?;
+    Ok(etag::respond(StatusCode::OK, &term, term.version, None))
+}
+
+/// Remove a term from a draft contract.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"), ("term_id" = uuid::Uuid, Path, description = "Term id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "`contract_not_draft`: an active contract's terms change through amendments", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/contracts/{id}/terms/{term_id}")]
+pub async fn delete_term(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let (contract_id, term_id) = (path_id("id", &path.0)?, path_id("term_id", &path.1)?);
+    let expected = etag::if_match(&req)?;
+    let actor = caller.actor();
+    state.db.write(move |conn| store::delete_term(conn, &actor, &contract_id, &term_id, &expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- amendments ----
+
+fn amendment_location(contract_id: &str, id: &str) -> String {
+    format!("/api/v1/contracts/{contract_id}/amendments/{id}")
+}
+
+/// Amend an active contract (补充协议): add, modify and remove terms, and change its commercial
+/// fields, all in one transaction. Any invalid change rejects the whole amendment (422, nothing
+/// applied). Amendments never change afterwards (their ETag is always `"1"`).
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"),
+        ("If-Match" = Option<String>, Header, description = "The contract's ETag you read; 412 if it changed since")),
+    request_body = AmendmentRequest,
+    responses(
+        (status = 201, description = "Applied and recorded", body = Amendment, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "`contract_not_active`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/contracts/{id}/amendments")]
+pub async fn create_amendment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<AmendmentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_staff_write()?;
+    let contract_id = path_id("id", &id)?;
+    let expected = etag::if_match(&req)?;
+    let (actor, input) = (caller.actor(), body.0);
+    let (_, amendment) =
+        state.db.write(move |conn| store::amend(conn, &actor, &contract_id, &expected, &input)).await?;
+    Ok(etag::respond(
+        StatusCode::CREATED,
+        &amendment,
+        1,
+        Some(amendment_location(&amendment.contract_id, &amendment.id)),
+    ))
+}
+
+/// A contract's amendments, oldest first: who, when, why, and before → after of each change.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"), PageParams),
+    responses((status = 200, description = "A page of amendments", body = Page<Amendment>)),
+)]
+#[get("/contracts/{id}/amendments")]
+pub async fn list_amendments(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let contract_id = path_id("id", &id)?;
+    let page = page.request(1)?;
+    let request = page.clone();
+    let rows = state.db.read(move |conn| store::list_amendments(conn, &contract_id, &request, &scope)).await?;
+    Ok(Page::from_rows(rows, &page, |a| vec![a.id.clone()], |a| a).respond(&req))
+}
+
+/// Get one amendment.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"),
+        ("amendment_id" = uuid::Uuid, Path, description = "Amendment id")),
+    responses((status = 200, description = "The amendment", body = Amendment, headers(("ETag" = String)))),
+)]
+#[get("/contracts/{id}/amendments/{amendment_id}")]
+pub async fn get_amendment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let (contract_id, amendment_id) = (path_id("id", &path.0)?, path_id("amendment_id", &path.1)?);
+    let amendment = state.db.read(move |conn| store::get_amendment(conn, &contract_id, &amendment_id, &scope)).await?;
+    Ok(etag::respond(StatusCode::OK, &amendment, 1, None))
+}
+
+// ---- risks ----
+
+/// Sorts risks most severe first (then by code, contract and identity) and cuts the page.
+fn risk_page(mut risks: Vec<Risk>, page: &PageRequest) -> Page<Risk> {
+    let sort_key = |r: &Risk| format!("{}|{}|{}|{}", 9 - r.severity.rank(), r.code, r.contract_id, r.key);
+    risks.sort_by_key(sort_key);
+    if let Some(after) = &page.after {
+        risks.retain(|r| sort_key(r) > after[0]);
+    }
+    risks.truncate(page.limit as usize + 1);
+    Page::from_rows(risks, page, |r| vec![sort_key(r)], |r| r)
+}
+
+/// What a caller may see of computed risks.
+fn visible(risks: Vec<Risk>, scope: &Scope) -> Vec<Risk> {
+    match scope {
+        Scope::All => risks,
+        Scope::Partner(own) => risks.into_iter().filter(|r| &r.partner_id == own).map(Risk::redacted).collect(),
+    }
+}
+
+/// The risk warnings (风险预警) of one contract, computed from the data now.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = uuid::Uuid, Path, description = "Contract id"), PageParams),
+    responses((status = 200, description = "A page of risks, most severe first", body = Page<Risk>)),
+)]
+#[get("/contracts/{id}/risks")]
+pub async fn list_contract_risks(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let contract_id = path_id("id", &id)?;
+    let page = page.request(1)?;
+    let today = risks::business_date(Utc::now());
+    let found = state
+        .db
+        .read(move |conn| {
+            let contract = store::get(conn, &contract_id, &scope)?;
+            if contract.status != ContractStatus::Active {
+                return Ok(Vec::new());
+            }
+            let subjects = store::risk_subjects(conn)?;
+            let all = risks::assess(&subjects, today).into_iter().filter(|r| r.contract_id == contract_id).collect();
+            Ok(visible(all, &scope))
+        })
+        .await?;
+    Ok(risk_page(found, &page).respond(&req))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RiskFilter {
+    pub code: Option<RiskCode>,
+    pub severity: Option<Severity>,
+    #[param(format = Uuid)]
+    pub partner_id: Option<String>,
+}
+
+/// Every current risk warning (风险预警) across active contracts, most severe first. Partner keys
+/// see only their own, without the other partner's details.
+#[utoipa::path(
+    tag = "contracts",
+    params(RiskFilter, PageParams),
+    responses((status = 200, description = "A page of risks", body = Page<Risk>)),
+)]
+#[get("/risks")]
+pub async fn list_risks(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    filter: Query<RiskFilter>,
+    page: Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = caller.read_scope();
+    let partner_id = match &filter.partner_id {
+        Some(p) => Some(input_id("partner_id", p)?),
+        None => None,
+    };
+    let (code, severity) = (filter.code, filter.severity);
+    let page = page.request(1)?;
+    let today = risks::business_date(Utc::now());
+    let found = state
+        .db
+        .read(move |conn| {
+            let subjects = store::risk_subjects(conn)?;
+            Ok(visible(risks::assess(&subjects, today), &scope))
+        })
+        .await?;
+    let found = found
+        .into_iter()
+        .filter(|r| code.is_none_or(|c| r.code == c))
+        .filter(|r| severity.is_none_or(|s| r.severity == s))
+        .filter(|r| partner_id.as_ref().is_none_or(|p| &r.partner_id == p))
+        .collect();
+    Ok(risk_page(found, &page).respond(&req))
+}
