@@ -188,7 +188,11 @@ impl Config {
             pool_size: 4,
             body_limit_bytes: 256 * 1024,
             workers: Some(1),
-            notify: NotifyConfig::default(),
+            // Tests aim robots and webhooks at fake servers on loopback.
+            notify: NotifyConfig {
+                outbound_allow_hosts: split_hosts(&format!("{DEFAULT_OUTBOUND_ALLOW_HOSTS},127.0.0.1")),
+                ..NotifyConfig::default()
+            },
         }
     }
 }
