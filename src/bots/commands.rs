@@ -48,7 +48,8 @@ pub struct Command {
     /// The words that call it (Chinese first). A Chinese word may be followed directly by its
     /// argument (`伙伴华东代理`); an English word needs a space.
     pub names: &'static [&'static str],
-    /// How to call it, as the help shows it.
+    /// How to call it, as the help shows it (markdown; write placeholders as 〈…〉, since `<…>`
+    /// reads as an HTML tag to the platforms' markdown).
     pub usage: &'static str,
     pub summary: &'static str,
     pub run: CommandFn,
@@ -61,7 +62,7 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         names: &["伙伴", "partner"],
-        usage: "伙伴 <名称> / partner <name>",
+        usage: "伙伴 〈名称〉 / partner 〈name〉",
         summary: "伙伴的等级、状态、负责人和联系人",
         run: partner,
     },
@@ -144,7 +145,7 @@ pub fn answer(conn: &mut DbConn, asker: &Asker, text: &str, now: DateTime<Utc>) 
 pub fn help(_ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, ApiError> {
     let mut lines = vec!["可用命令：".to_string()];
     for cmd in COMMANDS {
-        lines.push(format!("- **{}**：{}", plain(cmd.usage), cmd.summary));
+        lines.push(format!("- **{}**：{}", cmd.usage, cmd.summary));
     }
     Ok(Message { title: "channeldesk 渠道助手".into(), lines, link: None, mentions: Vec::new() })
 }
@@ -166,7 +167,7 @@ fn exact_partner(ctx: &mut CommandContext<'_>, name: &str) -> Result<Option<Part
 pub fn partner(ctx: &mut CommandContext<'_>, args: &str) -> Result<Message, ApiError> {
     let name = args.trim();
     if name.is_empty() {
-        return Ok(reply("伙伴查询", vec!["用法：伙伴 <名称>，例如「伙伴 华东星辰」。".into()]));
+        return Ok(reply("伙伴查询", vec!["用法：伙伴 〈名称〉，例如「伙伴 华东星辰」。".into()]));
     }
     if name.chars().count() > 200 {
         return Ok(reply("伙伴查询", vec!["名称太长了（最多 200 个字）。".into()]));

@@ -27,6 +27,9 @@ impl Flat {
     }
 }
 
+/// An element: its name, its own text, and its children's names and texts.
+type Element<'a> = (&'a str, String, Vec<(&'a str, String)>);
+
 struct Cursor<'a> {
     s: &'a str,
     pos: usize,
@@ -87,7 +90,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// One element; returns its name and its own text (children's text is not included).
-    fn element(&mut self, depth: usize) -> Result<(&'a str, String, Vec<(&'a str, String)>), XmlError> {
+    fn element(&mut self, depth: usize) -> Result<Element<'a>, XmlError> {
         if depth > 8 {
             return Err(XmlError("nested too deeply"));
         }

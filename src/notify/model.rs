@@ -459,7 +459,7 @@ impl Filters {
         for (i, id) in self.partner_ids.iter().enumerate() {
             if uuid::Uuid::parse_str(id).is_err() {
                 c.add(format!("partner_ids[{i}]"), "must be a UUID");
-            } else if self.partner_ids[..i].iter().any(|o| o.eq_ignore_ascii_case(id)) {
+            } else if self.partner_ids[..i].contains(id) {
                 c.add(format!("partner_ids[{i}]"), "is a duplicate");
             }
         }

@@ -504,7 +504,7 @@ pub fn claim(
 /// "equal jitter" (half fixed, half random) so retries of many deliveries spread out.
 pub fn backoff_ms(base_ms: u64, failures: i32) -> u64 {
     let exp = failures.clamp(1, 40) as u32 - 1;
-    let full = base_ms.saturating_mul(1u64 << exp.min(32)).min(MAX_BACKOFF_MS).max(1);
+    let full = base_ms.saturating_mul(1u64 << exp.min(32)).clamp(1, MAX_BACKOFF_MS);
     let half = full / 2;
     half + rand::thread_rng().gen_range(0..=full - half)
 }

@@ -58,7 +58,8 @@ async fn channel(app: &TestApp, body: Value, event_types: Value) -> String {
 }
 
 async fn wecom(app: &TestApp, robot: &FakeRobot, key: &str) -> String {
-    channel(app, json!({"platform": "wecom", "name": key, "webhook_url": robot.wecom_url(key)}), json!(["partner.*"])).await
+    channel(app, json!({"platform": "wecom", "name": key, "webhook_url": robot.wecom_url(key)}), json!(["partner.*"]))
+        .await
 }
 
 async fn deliveries(app: &TestApp, query: &str) -> Vec<Value> {
@@ -142,20 +143,47 @@ both!(events_reach_both_platforms_rendered_signed_and_mentioned, |app: TestApp| 
 
 both!(filters_and_partner_bound_channels, |app: TestApp| async move {
     let robot = FakeRobot::start().await;
-    let a = app.partner_with(json!({"name": "A", "channel_type": "indirect", "kind": "agent", "tier": "key", "region": "华东"})).await;
-    let b = app.partner_with(json!({"name": "B", "channel_type": "indirect", "kind": "agent", "tier": "standard", "region": "华北"})).await;
-    let c = app.partner_with(json!({"name": "C", "channel_type": "indirect", "kind": "agent", "tier": "key", "region": "华北"})).await;
+    let a = app
+        .partner_with(
+            json!({"name": "A", "channel_type": "indirect", "kind": "agent", "tier": "key", "region": "华东"}),
+        )
+        .await;
+    let b = app
+        .partner_with(
+            json!({"name": "B", "channel_type": "indirect", "kind": "agent", "tier": "standard", "region": "华北"}),
+        )
+        .await;
+    let c = app
+        .partner_with(
+            json!({"name": "C", "channel_type": "indirect", "kind": "agent", "tier": "key", "region": "华北"}),
+        )
+        .await;
     let ids: Vec<&str> = [&a, &b, &c].iter().map(|p| p["id"].as_str().unwrap()).collect();
-    let key_tier = app.post("/api/v1/bot-channels", json!({"platform": "wecom", "name": "k", "webhook_url": robot.wecom_url("tier")})).send().await.id();
-    app.post(&format!("/api/v1/bot-channels/{key_tier}/subscriptions"), json!({"event_types": ["partner.*"], "partner_tiers": ["key"], "regions": ["华北"]})).send().await;
+    let key_tier = app
+        .post("/api/v1/bot-channels", json!({"platform": "wecom", "name": "k", "webhook_url": robot.wecom_url("tier")}))
+        .send()
+        .await
+        .id();
+    app.post(
+        &format!("/api/v1/bot-channels/{key_tier}/subscriptions"),
+        json!({"event_types": ["partner.*"], "partner_tiers": ["key"], "regions": ["华北"]}),
+    )
+    .send()
+    .await;
     let bound = app
-        .post("/api/v1/bot-channels", json!({"platform": "wecom", "name": "b", "webhook_url": robot.wecom_url("bound"), "partner_id": ids[1]}))
+        .post(
+            "/api/v1/bot-channels",
+            json!({"platform": "wecom", "name": "b", "webhook_url": robot.wecom_url("bound"), "partner_id": ids[1]}),
+        )
         .send()
         .await
         .id();
     app.post(&format!("/api/v1/bot-channels/{bound}/subscriptions"), json!({"event_types": ["*"]})).send().await;
     let off = app
-        .post("/api/v1/bot-channels", json!({"platform": "wecom", "name": "off", "webhook_url": robot.wecom_url("off"), "enabled": false}))
+        .post(
+            "/api/v1/bot-channels",
+            json!({"platform": "wecom", "name": "off", "webhook_url": robot.wecom_url("off"), "enabled": false}),
+        )
         .send()
         .await
         .id();
@@ -164,7 +192,13 @@ both!(filters_and_partner_bound_channels, |app: TestApp| async move {
     app.with_conn(|conn| {
         channeldesk::events::emit(
             conn,
-            channeldesk::events::NewEvent { event_type: "system.notice", resource_type: "system", resource_id: "1", partner_id: None, payload: json!({}) },
+            channeldesk::events::NewEvent {
+                event_type: "system.notice",
+                resource_type: "system",
+                resource_id: "1",
+                partner_id: None,
+                payload: json!({}),
+            },
         )
     })
     .unwrap();
@@ -201,7 +235,10 @@ both!(retries_with_backoff_then_dead_then_requeued, |app: TestApp| async move {
         let next: DateTime<Utc> = d["next_attempt_at"].as_str().unwrap().parse().unwrap();
         let until = next - clock.now();
         let wait = until.num_milliseconds();
-        assert!(wait >= expected_wait / 2 - 1 && wait <= expected_wait, "attempt {attempt}: waits {wait} ms, base {expected_wait}");
+        assert!(
+            wait >= expected_wait / 2 - 1 && wait <= expected_wait,
+            "attempt {attempt}: waits {wait} ms, base {expected_wait}"
+        );
         // Not before its time…
         clock.advance(until - chrono::Duration::milliseconds(1));
         assert_eq!(drain(&w).await, 0, "retried early");
@@ -402,7 +439,12 @@ both!(timeouts_are_retried, |app: TestApp| async move {
 
 both!(other_rooms_events_are_rendered_generically_and_split_within_limits, |app: TestApp| async move {
     let robot = FakeRobot::start().await;
-    let w_id = channel(&app, json!({"platform": "wecom", "name": "w", "webhook_url": robot.wecom_url("long")}), json!(["meeting.*"])).await;
+    let w_id = channel(
+        &app,
+        json!({"platform": "wecom", "name": "w", "webhook_url": robot.wecom_url("long")}),
+        json!(["meeting.*"]),
+    )
+    .await;
     let d_id = channel(
         &app,
         json!({"platform": "dingtalk", "name": "d", "webhook_url": robot.dingtalk_url("longd")}),
@@ -411,18 +453,28 @@ both!(other_rooms_events_are_rendered_generically_and_split_within_limits, |app:
     .await;
     let decisions: Vec<Value> = (0..120).map(|i| json!({"text": format!("第{i}项决议：调整返点政策")})).collect();
     let mut meeting = serde_json::Map::new();
-    for (k, v) in [("id", "m1"), ("title", "季度业务复盘"), ("scheduled_at", "2026-12-01T02:00:00Z"), ("owner", "王芳")] {
+    for (k, v) in [("id", "m1"), ("title", "季度业务复盘"), ("scheduled_at", "2026-12-01T02:00:00Z"), ("owner", "王芳")]
+    {
         meeting.insert(k.into(), json!(v));
     }
     // Forty long agenda fields: far more than WeCom's 4096 bytes.
     for i in 0..40 {
-        meeting.insert(format!("agenda_{i:02}"), json!(format!("议程{i}：{}", "同步华东区域渠道政策与返点安排".repeat(6))));
+        meeting.insert(
+            format!("agenda_{i:02}"),
+            json!(format!("议程{i}：{}", "同步华东区域渠道政策与返点安排".repeat(6))),
+        );
     }
     let payload = json!({"meeting": meeting, "decisions": decisions});
     app.with_conn(|conn| {
         channeldesk::events::emit(
             conn,
-            channeldesk::events::NewEvent { event_type: "meeting.held", resource_type: "meeting", resource_id: "m1", partner_id: None, payload },
+            channeldesk::events::NewEvent {
+                event_type: "meeting.held",
+                resource_type: "meeting",
+                resource_id: "m1",
+                partner_id: None,
+                payload,
+            },
         )
     })
     .unwrap();
@@ -449,7 +501,14 @@ both!(other_rooms_events_are_rendered_generically_and_split_within_limits, |app:
 
 both!(test_message_returns_the_platforms_answer, |app: TestApp| async move {
     let robot = FakeRobot::start().await;
-    let ch = app.post("/api/v1/bot-channels", json!({"platform": "wecom", "name": "测试群", "webhook_url": robot.wecom_url("t1")})).send().await.id();
+    let ch = app
+        .post(
+            "/api/v1/bot-channels",
+            json!({"platform": "wecom", "name": "测试群", "webhook_url": robot.wecom_url("t1")}),
+        )
+        .send()
+        .await
+        .id();
     let url = format!("/api/v1/bot-channels/{ch}/test");
     let ok = app.post(&url, json!({})).send().await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
@@ -460,6 +519,9 @@ both!(test_message_returns_the_platforms_answer, |app: TestApp| async move {
     assert_eq!(refused.body["ok"], false);
     assert_eq!(refused.body["errcode"], 93000);
     assert_eq!(refused.body["errmsg"], "invalid webhook url");
-    app.post("/api/v1/bot-channels/0192f0c4-3b9e-7c1a-8f00-000000000000/test", json!({})).send().await.problem(404, "bot_channel_not_found");
+    app.post("/api/v1/bot-channels/0192f0c4-3b9e-7c1a-8f00-000000000000/test", json!({}))
+        .send()
+        .await
+        .problem(404, "bot_channel_not_found");
     robot.assert_all_valid();
 });

@@ -23,7 +23,11 @@ pub struct Received {
 impl Received {
     /// The markdown text (WeCom `content`, DingTalk `text`).
     pub fn text(&self) -> String {
-        self.body["markdown"]["content"].as_str().or(self.body["markdown"]["text"].as_str()).unwrap_or_default().to_string()
+        self.body["markdown"]["content"]
+            .as_str()
+            .or(self.body["markdown"]["text"].as_str())
+            .unwrap_or_default()
+            .to_string()
     }
 }
 

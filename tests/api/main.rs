@@ -6,6 +6,7 @@ mod helpers;
 mod advice;
 mod api_keys;
 mod audit;
+mod callbacks;
 mod contacts;
 mod delivery;
 mod key_accounts;

@@ -70,14 +70,23 @@ both!(bot_channel_crud_masks_credentials, |app: crate::helpers::TestApp| async m
 both!(bot_channel_validation, |app: crate::helpers::TestApp| async move {
     let p = app.partner("绑定伙伴").await;
     let cases = [
-        (json!({"platform": "wecom", "name": "x", "webhook_url": "https://evil.example.com/send?key=k"}), "webhook_url"),
+        (
+            json!({"platform": "wecom", "name": "x", "webhook_url": "https://evil.example.com/send?key=k"}),
+            "webhook_url",
+        ),
         (json!({"platform": "wecom", "name": "x", "webhook_url": "https://10.0.0.1/send?key=k"}), "webhook_url"),
-        (json!({"platform": "wecom", "name": "x", "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}), "webhook_url"),
+        (
+            json!({"platform": "wecom", "name": "x", "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}),
+            "webhook_url",
+        ),
         (json!({"platform": "dingtalk", "name": "x", "webhook_url": WECOM}), "webhook_url"),
         (json!({"platform": "wecom", "name": "x", "webhook_url": "not a url"}), "webhook_url"),
         (json!({"platform": "feishu", "name": "x", "webhook_url": WECOM}), "platform"),
         (json!({"platform": "wecom", "name": "  ", "webhook_url": WECOM}), "name"),
-        (json!({"platform": "wecom", "name": "x", "webhook_url": WECOM, "partner_id": "0192f0c4-3b9e-7c1a-8f00-000000000000"}), "partner_id"),
+        (
+            json!({"platform": "wecom", "name": "x", "webhook_url": WECOM, "partner_id": "0192f0c4-3b9e-7c1a-8f00-000000000000"}),
+            "partner_id",
+        ),
         (json!({"platform": "wecom", "name": "x", "webhook_url": WECOM, "extra": 1}), "extra"),
     ];
     for (body, field) in cases {
@@ -110,7 +119,8 @@ both!(bot_endpoints_are_admin_only, |app: crate::helpers::TestApp| async move {
 
 both!(subscriptions_crud_and_validation, |app: crate::helpers::TestApp| async move {
     let p = app.partner("订阅伙伴").await;
-    let ch = app.post("/api/v1/bot-channels", json!({"platform": "wecom", "name": "群", "webhook_url": WECOM})).send().await;
+    let ch =
+        app.post("/api/v1/bot-channels", json!({"platform": "wecom", "name": "群", "webhook_url": WECOM})).send().await;
     let base = format!("/api/v1/bot-channels/{}/subscriptions", ch.id());
     let res = app
         .post(
@@ -144,7 +154,10 @@ both!(subscriptions_crud_and_validation, |app: crate::helpers::TestApp| async mo
     }
     let missing = "/api/v1/bot-channels/0192f0c4-3b9e-7c1a-8f00-000000000000/subscriptions";
     app.post(missing, json!({"event_types": ["*"]})).send().await.problem(404, "bot_channel_not_found");
-    app.get(&format!("{base}/0192f0c4-3b9e-7c1a-8f00-000000000000")).send().await.problem(404, "subscription_not_found");
+    app.get(&format!("{base}/0192f0c4-3b9e-7c1a-8f00-000000000000"))
+        .send()
+        .await
+        .problem(404, "subscription_not_found");
     assert_eq!(app.delete(&url).send().await.status, StatusCode::NO_CONTENT);
     app.get(&url).send().await.problem(404, "subscription_not_found");
 });
@@ -159,10 +172,16 @@ both!(webhooks_crud_and_validation, |app: crate::helpers::TestApp| async move {
     let patched = app.patch(&url, json!({"enabled": false})).if_match("\"1\"").send().await;
     assert_eq!(patched.body["enabled"], false);
     let cases = [
-        (json!({"name": "x", "url": "http://crm.example.com/h", "secret": "s".repeat(16), "event_types": ["*"]}), "url"),
+        (
+            json!({"name": "x", "url": "http://crm.example.com/h", "secret": "s".repeat(16), "event_types": ["*"]}),
+            "url",
+        ),
         (json!({"name": "x", "url": "https://192.168.1.5/h", "secret": "s".repeat(16), "event_types": ["*"]}), "url"),
         (json!({"name": "x", "url": "https://crm.example.com/h", "secret": "short", "event_types": ["*"]}), "secret"),
-        (json!({"name": "x", "url": "https://crm.example.com/h", "secret": "s".repeat(16), "event_types": []}), "event_types"),
+        (
+            json!({"name": "x", "url": "https://crm.example.com/h", "secret": "s".repeat(16), "event_types": []}),
+            "event_types",
+        ),
     ];
     for (body, field) in cases {
         let res = app.post("/api/v1/webhooks", body.clone()).send().await;
@@ -170,7 +189,8 @@ both!(webhooks_crud_and_validation, |app: crate::helpers::TestApp| async move {
         assert_eq!(res.fields(), vec![field], "{body}");
     }
     // An allowed host may be plain http (the test configuration allows 127.0.0.1).
-    let local = json!({"name": "local", "url": "http://127.0.0.1:9/h", "secret": "s".repeat(16), "event_types": ["partner.*"]});
+    let local =
+        json!({"name": "local", "url": "http://127.0.0.1:9/h", "secret": "s".repeat(16), "event_types": ["partner.*"]});
     assert_eq!(app.post("/api/v1/webhooks", local).send().await.status, StatusCode::CREATED);
     assert_eq!(app.get("/api/v1/webhooks").send().await.items().len(), 2);
     assert_eq!(app.delete(&url).send().await.status, StatusCode::NO_CONTENT);

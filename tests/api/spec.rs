@@ -33,7 +33,10 @@ fn every_operation_declares_security_and_problem_responses() {
                 // Bot callbacks authenticate by the platform's signature: no bearer key.
                 assert_eq!(op["security"], serde_json::json!([{}]), "{method} {path} must not ask for a bearer key");
                 for status in ["401", "404"] {
-                    assert!(responses[status]["content"]["application/problem+json"].is_object(), "{method} {path} lacks {status}");
+                    assert!(
+                        responses[status]["content"]["application/problem+json"].is_object(),
+                        "{method} {path} lacks {status}"
+                    );
                 }
             } else if path.starts_with("/api/v1/") {
                 assert!(op["security"][0]["bearer"].is_array(), "{method} {path} lacks bearer security");
