@@ -330,10 +330,13 @@ pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, base_url: Option<&str>) ->
             diesel::insert_into(nf::table).values((nf::event_id.eq(&event.id), nf::fanned_at.eq(now))).execute(conn)?;
         }
     }
-    let watermark = advance_watermark(conn, watermark, now)?;
-    diesel::update(ns::table.find("fanout"))
-        .set((ns::watermark.eq(&watermark), ns::next_seq.eq(next_seq)))
-        .execute(conn)?;
+    let advanced = advance_watermark(conn, watermark.clone(), now)?;
+    // An idle round writes nothing (on SQLite every write takes the single writer's turn).
+    if advanced != watermark || !events.is_empty() {
+        diesel::update(ns::table.find("fanout"))
+            .set((ns::watermark.eq(&advanced), ns::next_seq.eq(next_seq)))
+            .execute(conn)?;
+    }
     Ok(events.len())
 }
 
@@ -506,7 +509,7 @@ pub fn backoff_ms(base_ms: u64, failures: i32) -> u64 {
     let exp = failures.clamp(1, 40) as u32 - 1;
     let full = base_ms.saturating_mul(1u64 << exp.min(32)).clamp(1, MAX_BACKOFF_MS);
     let half = full / 2;
-    half + rand::thread_rng().gen_range(0..=full - half)
+    (half + rand::thread_rng().gen_range(0..=full - half)).max(1)
 }
 
 /// Records the outcome of an attempt, if `token` still holds the lease; returns whether it did.

@@ -525,3 +525,72 @@ both!(test_message_returns_the_platforms_answer, |app: TestApp| async move {
         .problem(404, "bot_channel_not_found");
     robot.assert_all_valid();
 });
+
+both!(an_event_committed_late_with_a_smaller_id_is_still_fanned_out, |app: TestApp| async move {
+    use channeldesk::db::schema::{events as ev, notify_fanned as nf, notify_state as ns};
+    use diesel::prelude::*;
+    let robot = FakeRobot::start().await;
+    let ch =
+        channel(&app, json!({"platform": "wecom", "name": "w", "webhook_url": robot.wecom_url("late")}), json!(["*"]))
+            .await;
+    // A transaction takes its event id, then commits after a later one has been fanned out.
+    let early_id = channeldesk::db::new_id();
+    app.with_conn(|conn| {
+        channeldesk::events::emit(
+            conn,
+            channeldesk::events::NewEvent {
+                event_type: "test.second",
+                resource_type: "test",
+                resource_id: "2",
+                partner_id: None,
+                payload: json!({"name": "后"}),
+            },
+        )
+    })
+    .unwrap();
+    let clock = TestClock::new();
+    let w = worker(&app, &clock);
+    drain(&w).await;
+    app.with_conn(|conn| {
+        diesel::insert_into(ev::table)
+            .values((
+                ev::id.eq(&early_id),
+                ev::event_type.eq("test.first"),
+                ev::occurred_at.eq(channeldesk::db::now()),
+                ev::resource_type.eq("test"),
+                ev::resource_id.eq("1"),
+                ev::payload.eq(json!({"name": "先"}).to_string()),
+            ))
+            .execute(conn)
+    })
+    .unwrap();
+    drain(&w).await;
+    let sent: Vec<String> = deliveries(&app, &format!("channel_id={ch}"))
+        .await
+        .iter()
+        .map(|d| d["event_type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sent.len(), 2, "the late event is not skipped: {sent:?}");
+    assert!(sent.contains(&"test.first".to_string()));
+    // Once both are past the grace period the watermark moves over them and their markers go.
+    let (watermark, markers) = app.with_conn(|conn| {
+        (
+            ns::table.select(ns::watermark).first::<Option<String>>(conn).unwrap(),
+            nf::table.count().get_result::<i64>(conn).unwrap(),
+        )
+    });
+    assert_eq!((watermark, markers), (None, 2));
+    clock.advance(chrono::Duration::minutes(6));
+    drain(&w).await;
+    let (watermark, markers) = app.with_conn(|conn| {
+        (
+            ns::table.select(ns::watermark).first::<Option<String>>(conn).unwrap(),
+            nf::table.count().get_result::<i64>(conn).unwrap(),
+        )
+    });
+    let newest =
+        app.with_conn(|conn| ev::table.select(diesel::dsl::max(ev::id)).first::<Option<String>>(conn).unwrap());
+    assert_eq!((watermark, markers), (newest, 0));
+    assert_eq!(drain(&w).await, 0);
+    assert_eq!(robot.received().len(), 2);
+});
