@@ -99,6 +99,15 @@ pub async fn send(
 ) -> Attempt {
     match to {
         Destination::Robot { platform, webhook_url, secret } => {
+            // The formatter keeps every message within the limit; this is the last line of defence.
+            if !crate::notify::render::format::within_limit(*platform, body) {
+                return Attempt {
+                    outcome: Outcome::Permanent,
+                    http_status: None,
+                    errcode: None,
+                    error: Some("the message is over the platform's size limit".into()),
+                };
+            }
             let url = robot_url(*platform, webhook_url, secret.as_deref(), now);
             let res = match client.post(url).json(body).send().await {
                 Ok(r) => r,
@@ -206,6 +215,19 @@ mod tests {
         assert_eq!(webhook_answer(204).outcome, Outcome::Delivered);
         assert_eq!(webhook_answer(503).outcome, Outcome::Retry);
         assert_eq!(webhook_answer(410).outcome, Outcome::Permanent);
+    }
+
+    #[actix_web::test]
+    async fn an_oversized_message_is_never_sent() {
+        let body = serde_json::json!({"msgtype": "markdown", "markdown": {"content": "渠".repeat(1366)}});
+        let to = Destination::Robot {
+            platform: Platform::Wecom,
+            webhook_url: "http://127.0.0.1:9/x?key=k".into(),
+            secret: None,
+        };
+        let a = send(&client(1000).unwrap(), &to, &body, Utc::now(), 1000).await;
+        assert_eq!(a.outcome, Outcome::Permanent);
+        assert_eq!(a.http_status, None, "no request was made");
     }
 
     #[test]
