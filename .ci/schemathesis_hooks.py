@@ -166,6 +166,26 @@ CROSS_FIELD_AND_STATE_RULES = {
     ],
     # A staff key must say which partner it acknowledges for; a contact must be that partner's.
     "POST /api/v1/bulletins/{id}/acknowledgements": [("partner_id", r"."), ("contact_id", r"contact")],
+    # A robot URL's host must be in CHANNELDESK_OUTBOUND_ALLOW_HOSTS (server configuration), and it
+    # must carry the platform's credential (`key=` for wecom, `access_token=` for dingtalk: depends
+    # on `platform`); partner_id must name a current partner (src/notify/model.rs
+    # check_robot_url, src/notify/store.rs ensure_partner).
+    "POST /api/v1/bot-channels": [
+        ("webhook_url", r"URL|host|user name|fragment|query parameter"),
+        ("partner_id", r"partner"),
+    ],
+    "PATCH /api/v1/bot-channels/{id}": [
+        ("webhook_url", r"URL|host|user name|fragment|query parameter"),
+        ("partner_id", r"partner"),
+    ],
+    # Every partner id must name an existing partner (src/notify/store.rs ensure_partners).
+    "POST /api/v1/bot-channels/{id}/subscriptions": [("partner_ids", r"partner")],
+    "PATCH /api/v1/bot-channels/{id}/subscriptions/{subscription_id}": [("partner_ids", r"partner")],
+    # A webhook URL is https to a public host, or any http(s) URL on a host in
+    # CHANNELDESK_OUTBOUND_ALLOW_HOSTS (server configuration); https to a loopback/private IP
+    # literal or localhost is refused unless allowed (src/notify/model.rs check_webhook_url).
+    "POST /api/v1/webhooks": [("url", r"URL|host|user name|fragment|https|internal address")],
+    "PATCH /api/v1/webhooks/{id}": [("url", r"URL|host|user name|fragment|https|internal address")],
 }
 ANY_OPERATION_RULES = [
     # A cursor is opaque: only one this list issued is accepted (src/http/pagination.rs). The

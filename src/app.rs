@@ -41,7 +41,9 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::audit::api::routes)
         .configure(crate::bulletins::routes)
         .configure(crate::meetings::routes)
-        .configure(crate::contracts::routes);
+        .configure(crate::contracts::routes)
+        .configure(crate::notify::routes)
+        .configure(crate::bots::routes);
 }
 
 /// The routed app and the OpenAPI paths collected from its handlers.
@@ -111,6 +113,7 @@ impl Application {
 
     pub fn build_with_db(config: Config, db: Db) -> Result<Self, String> {
         crate::jobs::spawn(db.clone(), background_jobs(&config));
+        crate::notify::worker::spawn(db.clone(), &config.notify)?;
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let workers = config.workers;

@@ -34,6 +34,128 @@ pub struct Config {
     /// `CHANNELDESK_RISK_SCAN_INTERVAL_SECS`: how often the contract risk scan runs (default 86400,
     /// daily; 60–2592000). It also runs once at start-up.
     pub risk_scan_interval_secs: u64,
+    /// Bot push, webhooks and bot callbacks (`src/notify`, `src/bots`).
+    pub notify: NotifyConfig,
+}
+
+/// A credential from the environment: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// WeCom (企业微信) callback credentials: all three come from the app's callback settings.
+#[derive(Debug, Clone)]
+pub struct WecomCallbackConfig {
+    /// `CHANNELDESK_WECOM_TOKEN`
+    pub token: Secret,
+    /// `CHANNELDESK_WECOM_AES_KEY`: the 43-character EncodingAESKey (decoded when the config is read).
+    pub aes_key: Secret,
+    /// `CHANNELDESK_WECOM_CORP_ID`: the receive id (CorpID of a self-built app; empty for a smart bot).
+    pub corp_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// `CHANNELDESK_OUTBOUND_ALLOW_HOSTS`: comma-separated `host[:port]` that bot channels (and plain
+    /// http webhooks) may point at; a host without a port allows any port. Default: the two
+    /// platforms' hosts.
+    pub outbound_allow_hosts: Vec<String>,
+    /// `CHANNELDESK_DELIVERY_BACKOFF_MS`: the first retry's delay; each next one doubles (default 1000).
+    pub delivery_backoff_ms: u64,
+    /// `CHANNELDESK_DELIVERY_MAX_ATTEMPTS`: attempts before a delivery is dead (default 10).
+    pub delivery_max_attempts: i32,
+    /// `CHANNELDESK_BOT_RATE_PER_MINUTE`: messages per minute per robot (default 20).
+    pub bot_rate_per_minute: i64,
+    /// `CHANNELDESK_DELIVERY_TIMEOUT_MS`: one outbound HTTP request's time limit (default 10000).
+    pub delivery_timeout_ms: u64,
+    /// `CHANNELDESK_PUBLIC_BASE_URL`: where people open records (links in bot messages); none by default.
+    pub public_base_url: Option<String>,
+    /// `CHANNELDESK_DINGTALK_APP_SECRET`: the DingTalk robot's AppSecret; unset, the callback is 404.
+    pub dingtalk_app_secret: Option<Secret>,
+    /// `CHANNELDESK_WECOM_TOKEN` + `CHANNELDESK_WECOM_AES_KEY` (+ `CHANNELDESK_WECOM_CORP_ID`); unset,
+    /// the WeCom callback is 404.
+    pub wecom: Option<WecomCallbackConfig>,
+}
+
+pub const DEFAULT_OUTBOUND_ALLOW_HOSTS: &str = "qyapi.weixin.qq.com,oapi.dingtalk.com";
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            outbound_allow_hosts: split_hosts(DEFAULT_OUTBOUND_ALLOW_HOSTS),
+            delivery_backoff_ms: 1000,
+            delivery_max_attempts: 10,
+            bot_rate_per_minute: 20,
+            delivery_timeout_ms: 10_000,
+            public_base_url: None,
+            dingtalk_app_secret: None,
+            wecom: None,
+        }
+    }
+}
+
+fn split_hosts(raw: &str) -> Vec<String> {
+    raw.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
+}
+
+impl NotifyConfig {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let hosts = split_hosts(
+            &lookup("CHANNELDESK_OUTBOUND_ALLOW_HOSTS").unwrap_or_else(|| DEFAULT_OUTBOUND_ALLOW_HOSTS.into()),
+        );
+        for host in &hosts {
+            if host.contains('/') || host.contains('@') || host.chars().any(char::is_whitespace) {
+                return Err(format!("CHANNELDESK_OUTBOUND_ALLOW_HOSTS entries must be host[:port] (got {host:?})"));
+            }
+        }
+        let public_base_url =
+            match lookup("CHANNELDESK_PUBLIC_BASE_URL").map(|v| v.trim().trim_end_matches('/').to_string()) {
+                None => None,
+                Some(v) if v.is_empty() => None,
+                Some(v) if v.starts_with("https://") || v.starts_with("http://") => Some(v),
+                Some(v) => return Err(format!("CHANNELDESK_PUBLIC_BASE_URL must be an http(s) URL (got {v:?})")),
+            };
+        let secret = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let wecom = match (secret("CHANNELDESK_WECOM_TOKEN"), secret("CHANNELDESK_WECOM_AES_KEY")) {
+            (None, None) => None,
+            (Some(token), Some(aes_key)) => {
+                if crate::bots::crypto::decode_aes_key(&aes_key).is_none() {
+                    return Err("CHANNELDESK_WECOM_AES_KEY must be the 43-character EncodingAESKey".into());
+                }
+                Some(WecomCallbackConfig {
+                    token: Secret::new(token),
+                    aes_key: Secret::new(aes_key),
+                    corp_id: lookup("CHANNELDESK_WECOM_CORP_ID").map(|v| v.trim().to_string()).unwrap_or_default(),
+                })
+            }
+            _ => return Err("set both CHANNELDESK_WECOM_TOKEN and CHANNELDESK_WECOM_AES_KEY, or neither".into()),
+        };
+        Ok(Self {
+            outbound_allow_hosts: hosts,
+            delivery_backoff_ms: parse_var(lookup, "CHANNELDESK_DELIVERY_BACKOFF_MS", 1000, 1..=3_600_000)?,
+            delivery_max_attempts: parse_var(lookup, "CHANNELDESK_DELIVERY_MAX_ATTEMPTS", 10, 1..=100)?,
+            bot_rate_per_minute: parse_var(lookup, "CHANNELDESK_BOT_RATE_PER_MINUTE", 20, 1..=10_000)?,
+            delivery_timeout_ms: parse_var(lookup, "CHANNELDESK_DELIVERY_TIMEOUT_MS", 10_000, 100..=120_000)?,
+            public_base_url,
+            dingtalk_app_secret: secret("CHANNELDESK_DINGTALK_APP_SECRET").map(Secret::new),
+            wecom,
+        })
+    }
 }
 
 impl Config {
@@ -70,6 +192,7 @@ impl Config {
                     .unwrap_or(crate::meetings::reminders::DEFAULT_LEADS),
             )?,
             risk_scan_interval_secs: parse_var(&lookup, "CHANNELDESK_RISK_SCAN_INTERVAL_SECS", 86_400, 60..=2_592_000)?,
+            notify: NotifyConfig::from_lookup(&lookup)?,
         })
     }
 
@@ -86,6 +209,11 @@ impl Config {
             meeting_reminder_leads: crate::meetings::reminders::parse_leads(crate::meetings::reminders::DEFAULT_LEADS)
                 .unwrap_or_default(),
             risk_scan_interval_secs: 86_400,
+            // Tests aim robots and webhooks at fake servers on loopback.
+            notify: NotifyConfig {
+                outbound_allow_hosts: split_hosts(&format!("{DEFAULT_OUTBOUND_ALLOW_HOSTS},127.0.0.1")),
+                ..NotifyConfig::default()
+            },
         }
     }
 }
@@ -137,5 +265,33 @@ mod tests {
         assert_eq!(leads.meeting_reminder_leads.iter().map(|l| l.minutes).collect::<Vec<_>>(), vec![90, 2880]);
         let pg = Config::from_lookup(env(&[("DATABASE_URL", "postgres://u@h/db")])).expect("pg");
         assert_eq!(pg.database_url, DbUrl::Postgres("postgres://u@h/db".into()));
+    }
+
+    #[test]
+    fn notify_settings_and_secrets() {
+        let c = Config::from_lookup(env(&[])).expect("defaults");
+        assert_eq!(c.notify.outbound_allow_hosts, vec!["qyapi.weixin.qq.com", "oapi.dingtalk.com"]);
+        assert_eq!(
+            (c.notify.delivery_backoff_ms, c.notify.delivery_max_attempts, c.notify.bot_rate_per_minute),
+            (1000, 10, 20)
+        );
+        assert!(c.notify.wecom.is_none() && c.notify.dingtalk_app_secret.is_none());
+        let c = Config::from_lookup(env(&[
+            ("CHANNELDESK_WECOM_TOKEN", "tok"),
+            ("CHANNELDESK_WECOM_AES_KEY", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"),
+            ("CHANNELDESK_DINGTALK_APP_SECRET", "app-secret-value"),
+            ("CHANNELDESK_OUTBOUND_ALLOW_HOSTS", " Example.com:8443 , 127.0.0.1"),
+            ("CHANNELDESK_PUBLIC_BASE_URL", "https://desk.example.com/"),
+        ]))
+        .expect("configured");
+        assert_eq!(c.notify.outbound_allow_hosts, vec!["example.com:8443", "127.0.0.1"]);
+        assert_eq!(c.notify.public_base_url.as_deref(), Some("https://desk.example.com"));
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("app-secret-value") && !printed.contains("6qkdMrq68"), "{printed}");
+        assert!(Config::from_lookup(env(&[("CHANNELDESK_WECOM_TOKEN", "tok")])).is_err(), "half configured");
+        assert!(Config::from_lookup(env(&[("CHANNELDESK_WECOM_TOKEN", "t"), ("CHANNELDESK_WECOM_AES_KEY", "short")]))
+            .is_err());
+        assert!(Config::from_lookup(env(&[("CHANNELDESK_DELIVERY_MAX_ATTEMPTS", "0")])).is_err());
+        assert!(Config::from_lookup(env(&[("CHANNELDESK_PUBLIC_BASE_URL", "ftp://x")])).is_err());
     }
 }

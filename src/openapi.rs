@@ -28,6 +28,10 @@ use utoipa::{Modify, OpenApi as _};
         (name = "api-keys", description = "API keys and roles (admin only)"),
         (name = "contracts", description = "Contracts (合同) whose terms are data, amendments, renewals and risk warnings (风险预警)"),
         (name = "audit", description = "Who changed what"),
+        (name = "bot-channels", description = "WeCom (企业微信) and DingTalk (钉钉) group robots and what they are sent (admin only)"),
+        (name = "webhooks", description = "Signed webhooks that receive events (admin only)"),
+        (name = "deliveries", description = "Messages to robots and webhooks: attempts, errors, retries (admin only)"),
+        (name = "integrations", description = "Chat commands from WeCom and DingTalk: authenticated by the platform's signature, not an API key"),
         (name = "ops", description = "Health, readiness and metrics"),
     ),
 )]
@@ -67,7 +71,8 @@ pub fn spec_json() -> String {
 /// Problem responses every operation can give, and the bearer requirement on `/api/v1`.
 fn add_shared_responses(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
-        let authenticated = path.starts_with("/api/v1/");
+        // The bot callbacks authenticate by the platform's signature and declare their own answers.
+        let authenticated = path.starts_with("/api/v1/") && !path.starts_with("/api/v1/integrations/");
         for op in [&mut item.get, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
             complete(op, authenticated, false);
         }

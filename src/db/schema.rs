@@ -162,6 +162,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     meetings,
     meeting_partners,
     action_items,
+    bot_channels,
+    bot_subscriptions,
+    webhooks,
+    deliveries,
+    bot_send_log,
+    notify_state,
+    notify_fanned,
+    bot_inbound,
 );
 
 diesel::table! {
@@ -358,3 +366,112 @@ diesel::allow_tables_to_appear_in_same_query!(
     contract_open_risks,
     partners,
 );
+
+// ---- notify and bots ----
+
+diesel::table! {
+    bot_channels (id) {
+        id -> Text,
+        platform -> Text,
+        name -> Text,
+        webhook_url -> Text,
+        secret -> Nullable<Text>,
+        keyword -> Nullable<Text>,
+        enabled -> Bool,
+        partner_id -> Nullable<Text>,
+        chat_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bot_subscriptions (id) {
+        id -> Text,
+        channel_id -> Text,
+        event_types -> Text,
+        partner_tiers -> Text,
+        regions -> Text,
+        partner_ids -> Text,
+        min_importance -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        secret -> Text,
+        event_types -> Text,
+        enabled -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        seq -> BigInt,
+        event_id -> Text,
+        event_type -> Text,
+        target_kind -> Text,
+        target_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        parts_total -> Integer,
+        parts_sent -> Integer,
+        body -> Text,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_http_status -> Nullable<Integer>,
+        last_errcode -> Nullable<BigInt>,
+        sent_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bot_send_log (id) {
+        id -> Text,
+        target_id -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notify_state (name) {
+        name -> Text,
+        watermark -> Nullable<Text>,
+        next_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    notify_fanned (event_id) {
+        event_id -> Text,
+        fanned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bot_inbound (platform, msg_id) {
+        platform -> Text,
+        msg_id -> Text,
+        reply -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(bot_subscriptions -> bot_channels (channel_id));

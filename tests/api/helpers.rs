@@ -54,6 +54,8 @@ type Call = Rc<dyn Fn(actix_http::Request) -> Pin<Box<dyn Future<Output = Servic
 pub struct TestApp {
     call: Call,
     pub db: Db,
+    /// The configuration the app runs with (`with_config` changes it).
+    pub config: Config,
     /// An admin key made at start-up.
     pub admin: String,
     _guard: DbGuard,
@@ -175,18 +177,16 @@ impl TestApp {
             db::run_migrations(&mut conn).expect("migrate");
         }
         let admin = make_key(&db, Role::Admin, "test-admin", None);
-        let state = AppState::new(db.clone(), Config::for_tests(url));
-        let service = Rc::new(actix_web::test::init_service(mk_app(state)).await);
-        let call: Call = Rc::new(move |req| {
-            let service = service.clone();
-            Box::pin(async move {
-                match service.call(req).await {
-                    Ok(res) => res.map_into_boxed_body(),
-                    Err(err) => panic!("service error escaped as Err: {err}"),
-                }
-            })
-        });
-        TestApp { call, db, admin, _guard: guard }
+        let config = Config::for_tests(url);
+        let call = service(db.clone(), config.clone()).await;
+        TestApp { call, db, config, admin, _guard: guard }
+    }
+
+    /// The same database and keys, served with a changed configuration.
+    pub async fn with_config(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
+        self.call = service(self.db.clone(), self.config.clone()).await;
+        self
     }
 
     /// A new API key with `role` (and for partner keys, the partner).
@@ -245,6 +245,20 @@ impl TestApp {
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         res.body
     }
+}
+
+async fn service(db: Db, config: Config) -> Call {
+    let state = AppState::new(db, config);
+    let service = Rc::new(actix_web::test::init_service(mk_app(state)).await);
+    Rc::new(move |req| {
+        let service = service.clone();
+        Box::pin(async move {
+            match service.call(req).await {
+                Ok(res) => res.map_into_boxed_body(),
+                Err(err) => panic!("service error escaped as Err: {err}"),
+            }
+        })
+    })
 }
 
 fn make_key(db: &Db, role: Role, name: &str, partner_id: Option<String>) -> String {

@@ -1,5 +1,6 @@
 //! One integration-test binary: every resource's file, each test run on SQLite and Postgres.
 
+mod fake_robot;
 mod helpers;
 
 mod advice;
@@ -7,12 +8,15 @@ mod api_keys;
 mod audit;
 mod bulletins;
 mod calendar;
+mod callbacks;
 mod contacts;
 mod contract_risks;
 mod contracts;
+mod delivery;
 mod key_accounts;
 mod meeting_series;
 mod meetings;
+mod notify;
 mod partners;
 mod platform;
 mod spec;

@@ -29,7 +29,16 @@ fn every_operation_declares_security_and_problem_responses() {
             }
             let responses = op["responses"].as_object().expect("responses");
             assert!(responses.contains_key("500"), "{method} {path} lacks 500");
-            if path.starts_with("/api/v1/") {
+            if path.starts_with("/api/v1/integrations/") {
+                // Bot callbacks authenticate by the platform's signature: no bearer key.
+                assert_eq!(op["security"], serde_json::json!([{}]), "{method} {path} must not ask for a bearer key");
+                for status in ["401", "404"] {
+                    assert!(
+                        responses[status]["content"]["application/problem+json"].is_object(),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            } else if path.starts_with("/api/v1/") {
                 assert!(op["security"][0]["bearer"].is_array(), "{method} {path} lacks bearer security");
                 for status in ["401", "403", "404", "422"] {
                     let r = &responses[status];

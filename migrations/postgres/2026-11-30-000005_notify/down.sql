@@ -1,0 +1,10 @@
+DROP INDEX partner_contacts_dingtalk_userid;
+DROP INDEX partner_contacts_wecom_userid;
+DROP TABLE bot_inbound;
+DROP TABLE notify_fanned;
+DROP TABLE notify_state;
+DROP TABLE bot_send_log;
+DROP TABLE deliveries;
+DROP TABLE webhooks;
+DROP TABLE bot_subscriptions;
+DROP TABLE bot_channels;

@@ -1,0 +1,339 @@
+//! From an outbox event to a message: a registry of renderers keyed by event type, and a generic
+//! renderer for every type without one, so new events are delivered readably from their JSON
+//! payload before anyone writes their own renderer.
+//!
+//! Adding a renderer is one function: write `fn(&Event, &mut RenderContext) -> Result<Message, ApiError>`
+//! in the room's file here (e.g. `meetings.rs`) and list it in that file's `RENDERERS` table;
+//! a new file's table is added once to `GROUPS` below. Platform formatting (markdown dialects,
+//! @mentions, byte limits, splitting) is `format.rs`'s job, never a renderer's.
+
+pub mod format;
+pub mod partners;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::schema::partner_contacts as pc;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::events::Event;
+
+/// A platform-neutral message: what a renderer returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    /// Plain text, short: the notification's headline (DingTalk shows it in the chat list).
+    pub title: String,
+    /// Markdown lines, in order (`- **标签**：值`, paragraphs, quotes). Long messages are split
+    /// between lines, and a line longer than a whole message at character boundaries.
+    pub lines: Vec<String>,
+    /// The record's path under `CHANNELDESK_PUBLIC_BASE_URL` (e.g. `/partners/{id}`); rendered as
+    /// a link only when that setting is present.
+    pub link: Option<String>,
+    /// Who to @mention (those with a userid on the channel's platform are mentioned).
+    pub mentions: Vec<Person>,
+}
+
+/// Someone who may be @mentioned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub wecom_userid: Option<String>,
+    pub dingtalk_userid: Option<String>,
+}
+
+/// What a renderer may use besides the event: the database (inside the fan-out transaction) to
+/// look up names and people.
+pub struct RenderContext<'a> {
+    pub conn: &'a mut DbConn,
+}
+
+pub type RenderFn = fn(&Event, &mut RenderContext<'_>) -> Result<Message, ApiError>;
+
+/// Every room's table of `(event type pattern, renderer)`; the first match wins (patterns take
+/// `*` as in subscriptions), and an event type no pattern matches gets `generic`.
+const GROUPS: &[&[(&str, RenderFn)]] = &[partners::RENDERERS];
+
+/// The renderer for an event type.
+pub fn renderer_for(event_type: &str) -> RenderFn {
+    GROUPS
+        .iter()
+        .flat_map(|group| group.iter())
+        .find(|(pattern, _)| super::model::type_matches(pattern, event_type))
+        .map(|(_, f)| *f)
+        .unwrap_or(generic)
+}
+
+/// Renders `event` with its registered renderer (or the generic one).
+pub fn render(conn: &mut DbConn, event: &Event) -> Result<Message, ApiError> {
+    let mut ctx = RenderContext { conn };
+    let mut message = (renderer_for(&event.event_type))(event, &mut ctx)?;
+    message.title = clip_chars(&message.title, 100);
+    message.mentions.truncate(20);
+    Ok(message)
+}
+
+/// The default link of an event's record: `/{resource_type}s/{resource_id}` with `_` as `-`
+/// (`partner` → `/partners/…`, `action_item` → `/action-items/…`).
+pub fn default_link(event: &Event) -> Option<String> {
+    if event.resource_type.is_empty() || event.resource_id.is_empty() {
+        return None;
+    }
+    Some(format!("/{}s/{}", event.resource_type.replace('_', "-"), event.resource_id))
+}
+
+/// At most `max` characters, with `…` when cut.
+pub fn clip_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Markdown-neutral text: line breaks folded, characters that would open markup escaped.
+pub fn plain(text: &str) -> String {
+    let folded: String = text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if matches!(c, '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `2026-12-01T02:00:00Z` → `2026-12-01 10:00`, in China Standard Time (UTC+8), the time the
+/// chat's readers live in.
+pub fn local_time(t: &DateTime<Utc>) -> String {
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(cst) => t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string(),
+        None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// Contacts of `partner_id` that have a userid and whose name or userid is one of `who`: the
+/// people an event names as owner, assignee or attendee.
+pub fn people(ctx: &mut RenderContext<'_>, partner_id: Option<&str>, who: &[&str]) -> Result<Vec<Person>, ApiError> {
+    let (Some(partner_id), false) = (partner_id, who.is_empty()) else { return Ok(Vec::new()) };
+    let rows: Vec<(String, Option<String>, Option<String>)> = pc::table
+        .filter(pc::partner_id.eq(partner_id))
+        .order(pc::id.asc())
+        .limit(500)
+        .select((pc::name, pc::wecom_userid, pc::dingtalk_userid))
+        .load(ctx.conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(name, w, d)| {
+            (w.is_some() || d.is_some())
+                && who.iter().any(|x| x == name || w.as_deref() == Some(x) || d.as_deref() == Some(x))
+        })
+        .map(|(name, wecom_userid, dingtalk_userid)| Person { name, wecom_userid, dingtalk_userid })
+        .collect())
+}
+
+// ---- the generic renderer ----
+
+/// Chinese words for the parts of event types this service emits (and those the other rooms
+/// will), so a generic title reads like `会议 已安排`.
+fn noun(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "partner" => "伙伴",
+        "meeting" => "会议",
+        "action_item" => "待办事项",
+        "bulletin" => "公告",
+        "contract" => "合同",
+        "risk" => "风险预警",
+        "conflict" => "渠道冲突",
+        "key_account" => "大客户",
+        "assignment" => "客户分配",
+        _ => return None,
+    })
+}
+
+fn verb(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "created" => "新建",
+        "updated" => "已更新",
+        "archived" => "已归档",
+        "deleted" => "已删除",
+        "status_changed" => "状态变更",
+        "scheduled" => "已安排",
+        "cancelled" => "已取消",
+        "held" => "已召开",
+        "reminder" => "提醒",
+        "overdue" => "已逾期",
+        "published" => "已发布",
+        "expiring" => "即将到期",
+        "expired" => "已到期",
+        "raised" => "预警",
+        "resolved" => "已解除",
+        "opened" => "新发现",
+        "closed" => "已关闭",
+        _ => return None,
+    })
+}
+
+/// Labels of common payload fields.
+pub fn field_label(key: &str) -> &str {
+    match key {
+        "name" => "名称",
+        "title" => "标题",
+        "status" => "状态",
+        "tier" => "等级",
+        "owner" => "负责人",
+        "region" => "区域",
+        "kind" => "类型",
+        "category" => "类别",
+        "importance" => "重要性",
+        "severity" => "级别",
+        "message" => "说明",
+        "scheduled_at" | "starts_at" | "start_at" => "时间",
+        "ends_at" | "end_at" => "结束时间",
+        "due_at" | "due_date" => "截止",
+        "end_date" | "expires_at" | "expires_on" => "到期",
+        "start_date" => "开始",
+        "timezone" => "时区",
+        "location" => "地点",
+        "number" => "编号",
+        "partner" => "伙伴",
+        "partner_name" => "伙伴",
+        "contract" => "合同",
+        "meeting" => "会议",
+        "recipient_count" => "接收伙伴数",
+        "decisions" => "决议",
+        "action_items" => "待办事项",
+        "attendees" => "参会人",
+        "from" => "原值",
+        "to" => "新值",
+        other => other,
+    }
+}
+
+/// Fields that say nothing to a reader of a chat.
+fn skipped(key: &str) -> bool {
+    matches!(key, "id" | "version" | "created_at" | "updated_at" | "archived_at" | "changes" | "payload")
+        || key.ends_with("_id")
+        || key.ends_with("_ids")
+}
+
+/// A JSON value as short readable text.
+pub fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Bool(b) => Some(if *b { "是" } else { "否" }.into()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => local_time(&t.with_timezone(&Utc)),
+            Err(_) => plain(&clip_chars(s, 300)),
+        }),
+        Value::Array(items) if items.is_empty() => None,
+        Value::Array(items) => {
+            let shown: Vec<String> = items.iter().take(10).filter_map(item_text).collect();
+            let more = items.len().saturating_sub(10);
+            Some(if more > 0 { format!("{} 等 {} 项", shown.join("、"), items.len()) } else { shown.join("、") })
+        }
+        Value::Object(_) => item_text(v),
+    }
+}
+
+/// An object's name-like field, or a scalar's text.
+fn item_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(map) => ["name", "title", "text", "number", "code", "message"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(|x| x.as_str()))
+            .map(|s| plain(&clip_chars(s, 100))),
+        other => value_text(other),
+    }
+}
+
+/// The readable name of the payload's main object (`{"meeting": {"title": …}}` → its title).
+fn subject_name(payload: &Value) -> Option<String> {
+    let map = payload.as_object()?;
+    if let Some(name) = item_text(payload) {
+        return Some(name);
+    }
+    map.values().filter(|v| v.is_object()).find_map(item_text)
+}
+
+/// For any event: a title from its type (`会议 已安排：季度复盘`) and one line per meaningful
+/// payload field, one level into nested objects.
+pub fn generic(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let mut parts = event.event_type.splitn(2, '.');
+    let (n, v) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let headline = match (noun(n), verb(v)) {
+        (Some(n), Some(v)) => format!("{n}{v}"),
+        (Some(n), None) => format!("{n} {v}"),
+        _ => event.event_type.clone(),
+    };
+    let title = match subject_name(&event.payload) {
+        Some(name) => format!("{headline}：{name}"),
+        None => headline,
+    };
+    let mut lines = Vec::new();
+    let mut owners: Vec<String> = Vec::new();
+    if let Some(map) = event.payload.as_object() {
+        for (key, value) in map {
+            if skipped(key) {
+                continue;
+            }
+            match value {
+                Value::Object(inner) => {
+                    for (k, v) in inner {
+                        if skipped(k) {
+                            continue;
+                        }
+                        if k == "owner" {
+                            owners.extend(v.as_str().map(str::to_string));
+                        }
+                        if let Some(text) = value_text(v) {
+                            lines.push(format!("- **{}·{}**：{text}", field_label(key), field_label(k)));
+                        }
+                    }
+                }
+                other => {
+                    if key == "owner" {
+                        owners.extend(other.as_str().map(str::to_string));
+                    }
+                    if let Some(text) = value_text(other) {
+                        lines.push(format!("- **{}**：{text}", field_label(key)));
+                    }
+                }
+            }
+        }
+    }
+    lines.push(format!("> 事件：{}", event.event_type));
+    let who: Vec<&str> = owners.iter().map(String::as_str).collect();
+    let mentions = people(ctx, event.partner_id.as_deref(), &who)?;
+    Ok(Message { title, lines, link: default_link(event), mentions })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn registry_picks_specific_renderers_and_falls_back() {
+        let is = |t: &str, f: RenderFn| std::ptr::fn_addr_eq(renderer_for(t), f);
+        assert!(is("partner.created", partners::created));
+        assert!(is("partner.status_changed", partners::status_changed));
+        assert!(is("meeting.scheduled", generic));
+        assert!(is("something.new", generic));
+    }
+
+    #[test]
+    fn values_read_well() {
+        assert_eq!(value_text(&json!("2026-12-01T02:00:00Z")).unwrap(), "2026-12-01 10:00");
+        assert_eq!(value_text(&json!(["上海", "苏州"])).unwrap(), "上海、苏州");
+        assert_eq!(value_text(&json!([{"title": "修订返点"}, {"text": "补充资料"}])).unwrap(), "修订返点、补充资料");
+        assert_eq!(value_text(&json!(null)), None);
+        assert_eq!(value_text(&json!("a*b")).unwrap(), "a\\*b");
+        assert_eq!(subject_name(&json!({"meeting": {"title": "季度复盘", "id": "x"}})).unwrap(), "季度复盘");
+        assert_eq!(clip_chars("伙伴伙伴伙伴", 4), "伙伴伙…");
+    }
+}
