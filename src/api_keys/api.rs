@@ -12,6 +12,7 @@ use crate::validation::path_id;
 
 /// Create an API key (admin). The secret is in this response only.
 #[utoipa::path(
+    operation_id = "create_api_key",
     tag = "api-keys",
     request_body = ApiKeyCreate,
     responses((status = 201, description = "Created; `secret` is shown only now", body = ApiKeyCreated,
@@ -35,6 +36,7 @@ pub async fn create(
 
 /// List API keys (admin), newest first. Secrets are never listed.
 #[utoipa::path(
+    operation_id = "list_api_keys",
     tag = "api-keys",
     params(PageParams),
     responses((status = 200, description = "A page of keys", body = Page<ApiKey>)),
@@ -55,6 +57,7 @@ pub async fn list(
 
 /// Get one API key (admin).
 #[utoipa::path(
+    operation_id = "get_api_key",
     tag = "api-keys",
     params(("id" = uuid::Uuid, Path, description = "API key id")),
     responses((status = 200, description = "The key", body = ApiKey)),
@@ -69,6 +72,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 
 /// Revoke an API key (admin). It stops working at once; the record stays for the audit trail.
 #[utoipa::path(
+    operation_id = "revoke_api_key",
     tag = "api-keys",
     params(("id" = uuid::Uuid, Path, description = "API key id")),
     responses((status = 204, description = "Revoked")),

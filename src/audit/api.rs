@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// List audit events, newest first.
 #[utoipa::path(
+    operation_id = "list_audit_events",
     tag = "audit",
     params(AuditFilter, PageParams),
     responses((status = 200, description = "A page of audit events", body = Page<AuditEvent>)),

@@ -26,6 +26,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 
 /// Create a bulletin. It starts as a `draft`: nobody sees it until it is published.
 #[utoipa::path(
+    operation_id = "create_bulletin",
     tag = "bulletins",
     request_body = BulletinCreate,
     responses(
@@ -49,6 +50,7 @@ pub async fn create(
 /// List bulletins: pinned first, then newest published (drafts by creation time). Partner keys
 /// see only published, unexpired bulletins addressed to their partner, each with its `read_at`.
 #[utoipa::path(
+    operation_id = "list_bulletins",
     tag = "bulletins",
     params(BulletinFilter, PageParams),
     responses((status = 200, description = "A page of bulletins", body = Page<Bulletin>)),
@@ -73,6 +75,7 @@ pub async fn list(
 /// Get a bulletin. Partner keys get it only while it is published, unexpired and addressed to
 /// their partner (with their `read_at`); otherwise 404.
 #[utoipa::path(
+    operation_id = "get_bulletin",
     tag = "bulletins",
     params(("id" = uuid::Uuid, Path, description = "Bulletin id")),
     responses((status = 200, description = "The bulletin", body = Bulletin, headers(("ETag" = String)))),
@@ -89,6 +92,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 /// may change only `pinned` and `expires_at`: what partners were sent stays what they were sent,
 /// so other changes are 409 `bulletin_not_editable` naming the fields. Archived ones are final.
 #[utoipa::path(
+    operation_id = "update_bulletin",
     tag = "bulletins",
     params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the bulletin changed since")),
@@ -120,6 +124,7 @@ pub async fn update(
 /// Delete a bulletin: a draft is discarded (the audit trail keeps it); a published one is
 /// archived, as `POST …/archive` does; an archived one stays archived.
 #[utoipa::path(
+    operation_id = "delete_bulletin",
     tag = "bulletins",
     params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
@@ -147,6 +152,7 @@ pub async fn delete(
 /// matches, and that recipient list is kept: later partner changes do not rewrite who received
 /// it. Writes `bulletin.published` to the outbox in the same transaction.
 #[utoipa::path(
+    operation_id = "publish_bulletin",
     tag = "bulletins",
     params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
@@ -174,6 +180,7 @@ pub async fn publish(
 /// Archive a published bulletin: partners no longer see it; its recipients and receipts are
 /// kept. Writes `bulletin.archived` to the outbox. Archiving again changes nothing.
 #[utoipa::path(
+    operation_id = "archive_bulletin",
     tag = "bulletins",
     params(("id" = uuid::Uuid, Path, description = "Bulletin id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),

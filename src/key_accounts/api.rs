@@ -13,6 +13,7 @@ use crate::validation::path_id;
 
 /// Create a key account.
 #[utoipa::path(
+    operation_id = "create_key_account",
     tag = "key-accounts",
     request_body = KeyAccountCreate,
     responses((status = 201, description = "Created", body = KeyAccount, headers(("Location" = String), ("ETag" = String)))),
@@ -38,6 +39,7 @@ pub async fn create(
 
 /// List current key accounts, newest first.
 #[utoipa::path(
+    operation_id = "list_key_accounts",
     tag = "key-accounts",
     params(KeyAccountFilter, PageParams),
     responses((status = 200, description = "A page of key accounts", body = Page<KeyAccount>)),
@@ -60,6 +62,7 @@ pub async fn list(
 
 /// Get a key account.
 #[utoipa::path(
+    operation_id = "get_key_account",
     tag = "key-accounts",
     params(("id" = uuid::Uuid, Path, description = "Key account id")),
     responses((status = 200, description = "The key account", body = KeyAccount, headers(("ETag" = String)))),
@@ -74,6 +77,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 
 /// Change a key account (JSON merge patch).
 #[utoipa::path(
+    operation_id = "update_key_account",
     tag = "key-accounts",
     params(("id" = uuid::Uuid, Path, description = "Key account id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),
@@ -104,6 +108,7 @@ pub async fn update(
 
 /// Delete (archive) a key account.
 #[utoipa::path(
+    operation_id = "archive_key_account",
     tag = "key-accounts",
     params(("id" = uuid::Uuid, Path, description = "Key account id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),

@@ -17,6 +17,7 @@ fn location(id: &str) -> String {
 
 /// Create a partner. It starts as a `prospect`.
 #[utoipa::path(
+    operation_id = "create_partner",
     tag = "partners",
     request_body = PartnerCreate,
     responses(
@@ -41,6 +42,7 @@ pub async fn create(
 
 /// List current partners, newest first. Partner keys see only their own partner.
 #[utoipa::path(
+    operation_id = "list_partners",
     tag = "partners",
     params(PartnerFilter, PageParams),
     responses((status = 200, description = "A page of partners", body = Page<Partner>)),
@@ -63,6 +65,7 @@ pub async fn list(
 
 /// Get a partner (archived ones too, with `archived_at` set).
 #[utoipa::path(
+    operation_id = "get_partner",
     tag = "partners",
     params(("id" = uuid::Uuid, Path, description = "Partner id")),
     responses((status = 200, description = "The partner", body = Partner, headers(("ETag" = String)))),
@@ -78,6 +81,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 /// Change a partner (JSON merge patch). `{"status": …}` moves it along
 /// prospect → onboarding → active ⇄ suspended, or to terminated from anywhere.
 #[utoipa::path(
+    operation_id = "update_partner",
     tag = "partners",
     params(("id" = uuid::Uuid, Path, description = "Partner id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read; 412 if the partner changed since")),
@@ -106,6 +110,7 @@ pub async fn update(
 
 /// Delete (archive) a partner: hidden from lists, kept for history.
 #[utoipa::path(
+    operation_id = "archive_partner",
     tag = "partners",
     params(("id" = uuid::Uuid, Path, description = "Partner id"),
         ("If-Match" = Option<String>, Header, description = "The ETag you read")),

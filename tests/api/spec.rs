@@ -50,6 +50,22 @@ fn every_operation_declares_security_and_problem_responses() {
 }
 
 #[test]
+fn operation_ids_are_unique() {
+    let spec: serde_json::Value = serde_json::from_str(&channeldesk::openapi::spec_json()).expect("spec is JSON");
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                if let Some(first) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                    panic!("operationId {id} is used by {first} and {method} {path}");
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 50);
+}
+
+#[test]
 fn migration_names_match_across_backends() {
     let sqlite = db::migration_names(DbBackend::Sqlite);
     let postgres = db::migration_names(DbBackend::Postgres);
