@@ -120,6 +120,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox_pending (event_id) {
+        event_id -> Text,
+    }
+}
+
+diesel::table! {
     event_keys (event_key) {
         event_key -> Text,
         event_id -> Text,
@@ -154,6 +160,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     key_account_primary_lines,
     audit_events,
     events,
+    outbox_pending,
     event_keys,
     idempotency_keys,
     bulletins,
@@ -168,7 +175,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     bot_send_log,
     notify_state,
-    notify_fanned,
     bot_inbound,
 );
 
@@ -453,15 +459,7 @@ diesel::table! {
 diesel::table! {
     notify_state (name) {
         name -> Text,
-        watermark -> Nullable<Text>,
         next_seq -> BigInt,
-    }
-}
-
-diesel::table! {
-    notify_fanned (event_id) {
-        event_id -> Text,
-        fanned_at -> Timestamp,
     }
 }
 

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::schema::events as ev;
+use crate::db::schema::{events as ev, outbox_pending as op};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 
@@ -39,6 +39,26 @@ fn insert(conn: &mut DbConn, id: &str, event: NewEvent<'_>) -> Result<(), ApiErr
             ev::payload.eq(event.payload.to_string()),
         ))
         .execute(conn)?;
+    diesel::insert_into(op::table).values(op::event_id.eq(id)).execute(conn)?;
+    Ok(())
+}
+
+/// The oldest events not yet handed to delivery (see `outbox_pending`), in outbox order.
+pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<Event>, ApiError> {
+    let rows: Vec<EventRow> = ev::table
+        .inner_join(op::table.on(op::event_id.eq(ev::id)))
+        .order(ev::id.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(EventRow::into_event).collect()
+}
+
+/// Marks events as handed to delivery; call in the transaction that acted on them.
+pub fn mark_handled(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
+    for id in ids {
+        diesel::delete(op::table.find(id)).execute(conn)?;
+    }
     Ok(())
 }
 
@@ -107,17 +127,19 @@ pub fn since(conn: &mut DbConn, after: Option<&str>, limit: i64) -> Result<Vec<E
         q = q.filter(ev::id.gt(after.to_string()));
     }
     let rows: Vec<EventRow> = q.order(ev::id.asc()).limit(limit).select(EventRow::as_select()).load(conn)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Event {
-                id: r.id,
-                event_type: r.event_type,
-                occurred_at: r.occurred_at,
-                resource_type: r.resource_type,
-                resource_id: r.resource_id,
-                partner_id: r.partner_id,
-                payload: db::json::decode(&r.payload)?,
-            })
+    rows.into_iter().map(EventRow::into_event).collect()
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<Event, ApiError> {
+        Ok(Event {
+            id: self.id,
+            event_type: self.event_type,
+            occurred_at: self.occurred_at,
+            resource_type: self.resource_type,
+            resource_id: self.resource_id,
+            partner_id: self.partner_id,
+            payload: db::json::decode(&self.payload)?,
         })
-        .collect()
+    }
 }

@@ -3,11 +3,11 @@
 //! sends them.
 //!
 //! - Exactly-once fan-out with any number of replicas: the fan-out holds the `notify_state` row
-//!   (`FOR UPDATE` on Postgres, the writer's turn on SQLite), marks each event it fans out in
-//!   `notify_fanned` in the same transaction, and `(event_id, target_id)` is unique. Events are
-//!   read after a watermark rather than a plain cursor: on Postgres an event with a smaller id can
-//!   commit after a larger one, and a cursor would skip it. The watermark only passes events older
-//!   than a grace period whose every predecessor is marked; markers behind it are dropped.
+//!   (`FOR UPDATE` on Postgres, the writer's turn on SQLite), takes the oldest events still in the
+//!   outbox's pending list (`events::pending`) and removes them from it (`events::mark_handled`)
+//!   in the same transaction as their deliveries, and `(event_id, target_id)` is unique. An event
+//!   whose transaction commits late (Postgres: after a newer id) is pending until then and is found
+//!   then; each round costs what its batch costs, however large the outbox grows.
 //! - In order per target: a delivery is claimable only when no earlier (`seq`) delivery of its
 //!   target is still pending, so one message per target is in flight and a retry holds back the
 //!   ones after it.
@@ -35,12 +35,12 @@ use super::send::{self, Attempt, Destination, Outcome};
 use super::store::{ChannelRow, DeliveryRow, SubscriptionRow, WebhookRow};
 use crate::config::NotifyConfig;
 use crate::db::schema::{
-    bot_channels as bc, bot_send_log as sl, bot_subscriptions as bs, deliveries as d, events as ev,
-    notify_fanned as nf, notify_state as ns, webhooks as wh,
+    bot_channels as bc, bot_send_log as sl, bot_subscriptions as bs, deliveries as d, notify_state as ns,
+    webhooks as wh,
 };
 use crate::db::{self, json as dbjson, Db, DbConn};
 use crate::error::ApiError;
-use crate::events::Event;
+use crate::events::{self, Event};
 
 diesel::alias!(crate::db::schema::deliveries as earlier: EarlierDeliveries);
 
@@ -48,9 +48,6 @@ diesel::alias!(crate::db::schema::deliveries as earlier: EarlierDeliveries);
 const FANOUT_BATCH: i64 = 200;
 /// Deliveries claimed (and sent concurrently, one per target) per round.
 const SEND_BATCH: i64 = 32;
-/// The watermark passes only events older than this (a transaction still open this long after
-/// it wrote its event would otherwise be skipped).
-const WATERMARK_GRACE_SECS: i64 = 300;
 /// A lease outlives the request timeout by this much.
 const LEASE_MARGIN_SECS: i64 = 30;
 /// The longest wait between retries.
@@ -166,49 +163,14 @@ pub fn spawn(db: Db, config: &NotifyConfig) -> Result<(), String> {
 // ---- fan-out ----
 
 /// The fan-out's state row, held until the transaction ends (Postgres: `FOR UPDATE`; SQLite:
-/// the transaction already runs in the single writer's turn).
-fn lock_state(conn: &mut DbConn) -> Result<(Option<String>, i64), ApiError> {
-    let q = ns::table.find("fanout").select((ns::watermark, ns::next_seq));
-    let row = match conn {
-        DbConn::Pg(pg) => q.for_update().first::<(Option<String>, i64)>(pg)?,
-        DbConn::Sqlite(_) => q.first::<(Option<String>, i64)>(conn)?,
+/// the transaction already runs in the single writer's turn); returns the next delivery sequence.
+fn lock_state(conn: &mut DbConn) -> Result<i64, ApiError> {
+    let q = ns::table.find("fanout").select(ns::next_seq);
+    let next_seq = match conn {
+        DbConn::Pg(pg) => q.for_update().first::<i64>(pg)?,
+        DbConn::Sqlite(_) => q.first::<i64>(conn)?,
     };
-    Ok(row)
-}
-
-type EventTuple = (String, String, NaiveDateTime, String, String, Option<String>, String);
-
-fn unfanned(conn: &mut DbConn, watermark: &Option<String>, limit: i64) -> Result<Vec<Event>, ApiError> {
-    let mut q = ev::table.filter(not(exists(nf::table.filter(nf::event_id.eq(ev::id))))).into_boxed();
-    if let Some(w) = watermark {
-        q = q.filter(ev::id.gt(w.clone()));
-    }
-    let rows: Vec<EventTuple> = q
-        .order(ev::id.asc())
-        .limit(limit)
-        .select((
-            ev::id,
-            ev::event_type,
-            ev::occurred_at,
-            ev::resource_type,
-            ev::resource_id,
-            ev::partner_id,
-            ev::payload,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, event_type, occurred_at, resource_type, resource_id, partner_id, payload)| {
-            Ok(Event {
-                id,
-                event_type,
-                occurred_at,
-                resource_type,
-                resource_id,
-                partner_id,
-                payload: dbjson::decode(&payload)?,
-            })
-        })
-        .collect()
+    Ok(next_seq)
 }
 
 /// The webhook body: `{id, type, occurred_at, data}`.
@@ -273,8 +235,8 @@ fn render_event(conn: &mut DbConn, event: &Event) -> Result<render::Message, Api
 
 /// Fans out up to `FANOUT_BATCH` events; returns how many.
 pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, base_url: Option<&str>) -> Result<usize, ApiError> {
-    let (watermark, mut next_seq) = lock_state(conn)?;
-    let events = unfanned(conn, &watermark, FANOUT_BATCH)?;
+    let mut next_seq = lock_state(conn)?;
+    let events = events::pending(conn, FANOUT_BATCH)?;
     if !events.is_empty() {
         let channels: Vec<ChannelRow> =
             bc::table.filter(bc::enabled.eq(true)).order(bc::id.asc()).select(ChannelRow::as_select()).load(conn)?;
@@ -302,7 +264,10 @@ pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, base_url: Option<&str>) ->
             .into_iter()
             .map(|w| w.event_types().map(|t| (w, t)))
             .collect::<Result<_, _>>()?;
-        for event in &events {
+        // With nobody listening the batch is only marked handled: a channel or webhook added later
+        // starts with the events after it.
+        let listening = !routed.is_empty() || !hooks.is_empty();
+        for event in events.iter().filter(|_| listening) {
             let facts = route::facts(conn, event)?;
             let mut message: Option<render::Message> = None;
             for (platform, ch, filters) in &routed {
@@ -327,43 +292,12 @@ pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, base_url: Option<&str>) ->
                     next_seq += 1;
                 }
             }
-            diesel::insert_into(nf::table).values((nf::event_id.eq(&event.id), nf::fanned_at.eq(now))).execute(conn)?;
         }
+        events::mark_handled(conn, &events.iter().map(|e| e.id.clone()).collect::<Vec<_>>())?;
+        diesel::update(ns::table.find("fanout")).set(ns::next_seq.eq(next_seq)).execute(conn)?;
     }
-    let advanced = advance_watermark(conn, watermark.clone(), now)?;
-    // An idle round writes nothing (on SQLite every write takes the single writer's turn).
-    if advanced != watermark || !events.is_empty() {
-        diesel::update(ns::table.find("fanout"))
-            .set((ns::watermark.eq(&advanced), ns::next_seq.eq(next_seq)))
-            .execute(conn)?;
-    }
+    // An idle round wrote nothing (on SQLite every write takes the single writer's turn).
     Ok(events.len())
-}
-
-/// Moves the watermark past every event that is fanned out, older than the grace period, and
-/// preceded only by fanned-out events; drops the markers it passes.
-fn advance_watermark(
-    conn: &mut DbConn,
-    watermark: Option<String>,
-    now: NaiveDateTime,
-) -> Result<Option<String>, ApiError> {
-    let grace = now - chrono::Duration::seconds(WATERMARK_GRACE_SECS);
-    let mut first_open = ev::table.filter(not(exists(nf::table.filter(nf::event_id.eq(ev::id))))).into_boxed();
-    if let Some(w) = &watermark {
-        first_open = first_open.filter(ev::id.gt(w.clone()));
-    }
-    let first_open: Option<String> = first_open.order(ev::id.asc()).select(ev::id).first(conn).optional()?;
-    let mut q = ev::table.filter(ev::occurred_at.lt(grace)).into_boxed();
-    if let Some(w) = &watermark {
-        q = q.filter(ev::id.gt(w.clone()));
-    }
-    if let Some(open) = &first_open {
-        q = q.filter(ev::id.lt(open.clone()));
-    }
-    let newest: Option<String> = q.select(diesel::dsl::max(ev::id)).first(conn)?;
-    let Some(newest) = newest else { return Ok(watermark) };
-    diesel::delete(nf::table.filter(nf::event_id.le(&newest))).execute(conn)?;
-    Ok(Some(newest))
 }
 
 // ---- claiming ----

@@ -1,7 +1,6 @@
 DROP INDEX partner_contacts_dingtalk_userid;
 DROP INDEX partner_contacts_wecom_userid;
 DROP TABLE bot_inbound;
-DROP TABLE notify_fanned;
 DROP TABLE notify_state;
 DROP TABLE bot_send_log;
 DROP TABLE deliveries;

@@ -1,5 +1,6 @@
 DROP TABLE idempotency_keys;
 DROP TABLE event_keys;
+DROP TABLE outbox_pending;
 DROP TABLE events;
 DROP TABLE audit_events;
 DROP TABLE key_account_primary_lines;

@@ -122,6 +122,13 @@ CREATE TABLE events (
 );
 CREATE INDEX events_type ON events (event_type, id);
 
+-- Events not yet handed to delivery, written with the event: delivery takes the oldest rows and
+-- deletes them as it fans them out, so its work follows the backlog, not the size of the outbox,
+-- and an event whose transaction commits late is simply found late.
+CREATE TABLE outbox_pending (
+    event_id TEXT PRIMARY KEY NOT NULL REFERENCES events (id)
+);
+
 -- Keys of events that must be emitted at most once (a reminder, an overdue notice, a risk),
 -- claimed in the same transaction as the event so that concurrent scanners cannot both emit.
 CREATE TABLE event_keys (

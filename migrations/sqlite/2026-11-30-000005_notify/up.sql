@@ -85,19 +85,13 @@ CREATE TABLE bot_send_log (
 CREATE INDEX bot_send_log_target ON bot_send_log (target_id, sent_at);
 CREATE INDEX bot_send_log_sent ON bot_send_log (sent_at);
 
--- The fan-out's progress: every event up to `watermark` has been fanned out; events after it
--- are fanned out when they have a row in notify_fanned. The one row is also the fan-out's lock.
+-- The fan-out's one row: the next delivery sequence number, and the fan-out's lock (the events
+-- still to fan out are the outbox's pending rows).
 CREATE TABLE notify_state (
     name TEXT PRIMARY KEY NOT NULL,
-    watermark TEXT,
     next_seq BIGINT NOT NULL
 );
-INSERT INTO notify_state (name, watermark, next_seq) VALUES ('fanout', NULL, 1);
-
-CREATE TABLE notify_fanned (
-    event_id TEXT PRIMARY KEY NOT NULL,
-    fanned_at TIMESTAMP NOT NULL
-);
+INSERT INTO notify_state (name, next_seq) VALUES ('fanout', 1);
 
 -- Inbound bot messages already answered: a platform's retry gets the first answer.
 CREATE TABLE bot_inbound (
