@@ -839,7 +839,10 @@ mod tests {
         f.partner_ids = vec!["b".into()];
         assert!(!f.matches("partner.created", &facts));
         assert!(!f.matches("partner.created", &EventFacts::default()), "partner filters need a partner");
-        let many = EventFacts { partners: vec![p("x", Tier::Standard, "华南"), p("b", Tier::Key, "华东")], importance: None };
+        let many = EventFacts {
+            partners: vec![p("x", Tier::Standard, "华南"), p("b", Tier::Key, "华东")],
+            importance: None,
+        };
         assert!(f.matches("bulletin.published", &many), "one of several recipients passing is enough");
         assert!(many.visible_to_partner("b") && !many.visible_to_partner("a"));
         let mut imp = filters(&["bulletin.*"]);

@@ -373,9 +373,7 @@ struct RiskView {
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(plain).collect())
-        .unwrap_or_default()
+    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(plain).collect()).unwrap_or_default()
 }
 
 /// The evidence in words: missing kinds, shared territories and product lines, days overdue.
@@ -463,7 +461,10 @@ mod tests {
 
     #[test]
     fn bilingual_messages_keep_their_chinese_sentence() {
-        assert_eq!(chinese_part("合同 A 缺少必备条款：权利。Contract A lacks required terms: rights."), "合同 A 缺少必备条款：权利。");
+        assert_eq!(
+            chinese_part("合同 A 缺少必备条款：权利。Contract A lacks required terms: rights."),
+            "合同 A 缺少必备条款：权利。"
+        );
         assert_eq!(chinese_part("no stop"), "no stop");
         assert_eq!(term_text(NaiveDate::from_ymd_opt(2026, 1, 1), None), "2026-01-01 起，长期");
     }

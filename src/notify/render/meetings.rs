@@ -481,10 +481,8 @@ pub fn reminder(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, A
 pub fn overdue(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     let item: ItemView = field(event, "action_item")?;
     let meeting = event.payload.get("meeting").filter(|v| v.is_object());
-    let mut lines = vec![
-        format!("- **负责人**：{}", plain(&item.owner)),
-        format!("- **截止**：{}", due_label(item.due_date)),
-    ];
+    let mut lines =
+        vec![format!("- **负责人**：{}", plain(&item.owner)), format!("- **截止**：{}", due_label(item.due_date))];
     if item.status != ActionItemStatus::Open {
         lines.push("- **状态**：已关闭".into());
     }
@@ -508,10 +506,7 @@ pub fn overdue(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, Ap
     };
     let mentions = owner_people(ctx, &item.owner, &item.partner_id, &attendees)?;
     Ok(Message {
-        title: format!("待办逾期：{}", item.title),
-        lines,
-        link: meeting_link(&item.meeting_id),
-        mentions,
+        title: format!("待办逾期：{}", item.title), lines, link: meeting_link(&item.meeting_id), mentions
     })
 }
 
