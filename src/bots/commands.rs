@@ -511,7 +511,7 @@ pub fn my_actions(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, 
             plain(&item.title),
             due(item.due_date),
             overdue_tag(item.overdue),
-            plain(&meeting_title)
+            plain(meeting_title)
         ));
     }
     more_line(&mut lines, MAX_ROWS, found.len());

@@ -466,7 +466,7 @@ pub fn reminder(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, A
     let left = event.payload.get("starts_in_minutes").and_then(Value::as_i64);
     let mut lines = Vec::new();
     if let Some(left) = left {
-        lines.push(format!("**{} 后开始**", minutes_text(left.max(0))));
+        lines.push(format!("**{}后开始**", minutes_text(left.max(0))));
     }
     lines.extend(basics(event, &m));
     lines.extend(agenda_lines(&m));
@@ -570,7 +570,7 @@ pub fn series_updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Mess
     let mut lines = Vec::new();
     if let Some(from) = event.payload.get("from").and_then(Value::as_str) {
         let from = from.parse::<NaiveDate>().map(date_label).unwrap_or_else(|_| "所选场次".into());
-        lines.push(format!("- **生效**：{from} 起"));
+        lines.push(format!("- **生效**：{from}起"));
     }
     if cancelled {
         let reason = event.payload.get("cancel_reason").and_then(Value::as_str).map(plain);
