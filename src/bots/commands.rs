@@ -381,15 +381,23 @@ pub fn meetings(ctx: &mut CommandContext<'_>, args: &str) -> Result<Message, Api
     if found.is_empty() {
         return Ok(reply(&title, vec!["没有已安排的会议。".into()]));
     }
+    let shown = &found[..found.len().min(MAX_ROWS)];
+    // Partner names for staff only: a partner's chat is not told who else is in a joint meeting.
+    let names = match ctx.scope {
+        Scope::All => {
+            let mut ids: Vec<String> = shown.iter().flat_map(|m| m.partner_ids.iter().cloned()).collect();
+            ids.sort();
+            ids.dedup();
+            meetings::store::partner_names(ctx.conn, &ids)?
+        }
+        Scope::Partner(_) => Default::default(),
+    };
     let mut lines = Vec::new();
-    for m in found.iter().take(MAX_ROWS) {
+    for m in shown {
         let mut line = format!("- **{}** {}", when_short(m.starts_at, &m.timezone), plain(&m.title));
-        if ctx.scope == Scope::All {
-            let names = meetings::store::partner_names(ctx.conn, &m.partner_ids)?;
-            let names: Vec<String> = m.partner_ids.iter().filter_map(|id| names.get(id)).map(|n| plain(n)).collect();
-            if !names.is_empty() {
-                line.push_str(&format!("｜{}", names.join("、")));
-            }
+        let partners: Vec<String> = m.partner_ids.iter().filter_map(|id| names.get(id)).map(|n| plain(n)).collect();
+        if !partners.is_empty() {
+            line.push_str(&format!("｜{}", partners.join("、")));
         }
         if let Some(loc) = &m.location {
             line.push_str(&format!("｜{}", plain(loc)));

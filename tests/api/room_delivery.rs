@@ -178,6 +178,12 @@ both!(room_events_follow_filters_and_bindings_and_partners_see_their_own_side, |
     assert!(minutes_a.contains("星辰待办") && !minutes_a.contains("江南待办"), "{minutes_a}");
     let minutes_b = message(&robot, "bound_b", "会议纪要：联合复盘");
     assert!(minutes_b.contains("江南待办") && !minutes_b.contains("星辰待办"), "{minutes_b}");
+    let joint_staff = message(&robot, "all", "会议安排：联合复盘");
+    assert!(joint_staff.contains("- **伙伴**：华东星辰、江南渠道"), "{joint_staff}");
+    let joint_a = message(&robot, "bound_a", "会议安排：联合复盘");
+    assert!(joint_a.contains("- **伙伴**：华东星辰") && !joint_a.contains("江南渠道"), "{joint_a}");
+    let joint_b = message(&robot, "bound_b", "会议安排：联合复盘");
+    assert!(joint_b.contains("- **伙伴**：江南渠道") && !joint_b.contains("华东星辰"), "{joint_b}");
     let minutes_staff = message(&robot, "all", "会议纪要：联合复盘");
     assert!(minutes_staff.contains("星辰待办") && minutes_staff.contains("江南待办"), "{minutes_staff}");
     assert!(message(&robot, "all", "【紧急】公告：全员紧急通知").contains("**接收伙伴**：3 家"));

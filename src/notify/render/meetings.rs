@@ -3,9 +3,10 @@
 //! `.updated`, `.cancelled`). Times are written in the meeting's own timezone.
 //!
 //! Mentions: attendees with a userid, and action item owners who are a contact of the item's
-//! partner or an attendee of its meeting. A channel bound to a partner sees only that partner's
-//! action items and mentions only that partner's people and our own staff (attendees who are no
-//! partner's contact), as a partner key reading the meeting would.
+//! partner or an attendee of its meeting. A channel bound to a partner is shown the meeting as a
+//! partner key reads it: only that partner's action items, no other partner's name (a joint
+//! meeting's attendees are listed, as the meeting shows them), and mentions of that partner's
+//! people and our own staff (attendees who are no partner's contact) only.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use chrono_tz::Tz;
@@ -181,18 +182,25 @@ fn meeting_of(event: &Event) -> Result<MeetingView, ApiError> {
     field(event, "meeting")
 }
 
-/// The payload's `partners` names, in order.
-fn partner_names(event: &Event) -> Vec<String> {
+/// The payload's `partners` names, in order; for a chat bound to a partner only its own (a
+/// partner key cannot read the other partners of a joint meeting either).
+fn partner_names(event: &Event, viewer: Option<&str>) -> Vec<String> {
     event
         .payload
         .get("partners")
         .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(|p| p.get("name").and_then(Value::as_str)).map(plain).collect())
+        .map(|list| {
+            list.iter()
+                .filter(|p| viewer.is_none_or(|v| p.get("id").and_then(Value::as_str) == Some(v)))
+                .filter_map(|p| p.get("name").and_then(Value::as_str))
+                .map(plain)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-fn partners_line(event: &Event) -> Option<String> {
-    let names = partner_names(event);
+fn partners_line(event: &Event, viewer: Option<&str>) -> Option<String> {
+    let names = partner_names(event, viewer);
     (!names.is_empty()).then(|| format!("- **伙伴**：{}", names.join("、")))
 }
 
@@ -263,7 +271,7 @@ fn numbered(items: &[String]) -> Vec<String> {
 }
 
 /// Time, kind, place, link, partners, organizer and attendees.
-fn basics(event: &Event, m: &MeetingView) -> Vec<String> {
+fn basics(event: &Event, m: &MeetingView, viewer: Option<&str>) -> Vec<String> {
     let mut lines = vec![
         format!("- **时间**：{}", when(m.starts_at, m.ends_at, &m.timezone)),
         format!("- **类型**：{}", kind_label(m.kind)),
@@ -274,7 +282,7 @@ fn basics(event: &Event, m: &MeetingView) -> Vec<String> {
     if let Some(url) = &m.online_url {
         lines.push(format!("- **线上会议**：{}", plain(url)));
     }
-    lines.extend(partners_line(event));
+    lines.extend(partners_line(event, viewer));
     lines.push(format!("- **组织人**：{}", plain(&m.organizer)));
     if !m.attendees.is_empty() {
         let names: Vec<String> = m.attendees.iter().take(30).map(|a| plain(&a.name)).collect();
@@ -295,7 +303,7 @@ fn agenda_lines(m: &MeetingView) -> Vec<String> {
 
 pub fn scheduled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     let m = meeting_of(event)?;
-    let mut lines = basics(event, &m);
+    let mut lines = basics(event, &m, ctx.viewer);
     lines.extend(agenda_lines(&m));
     Ok(Message {
         title: format!("会议安排：{}", m.title),
@@ -361,7 +369,7 @@ pub fn updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, Ap
             }
         }
         if changes.contains_key("partner_ids") {
-            changed.extend(partners_line(event).map(|l| l.replacen("**伙伴**", "**伙伴（调整后）**", 1)));
+            changed.extend(partners_line(event, ctx.viewer).map(|l| l.replacen("**伙伴**", "**伙伴（调整后）**", 1)));
         }
     }
     let mut lines = Vec::new();
@@ -370,7 +378,7 @@ pub fn updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, Ap
         lines.extend(changed);
         lines.push(String::new());
     }
-    lines.extend(basics(event, &m));
+    lines.extend(basics(event, &m, ctx.viewer));
     Ok(Message {
         title: format!("会议变更：{}", m.title),
         lines,
@@ -389,7 +397,7 @@ pub fn held(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiEr
     // A partner's chat sees its own partner's action items only.
     let items: Vec<&ItemView> = items.iter().filter(|i| ctx.viewer.is_none_or(|v| v == i.partner_id)).collect();
     let mut lines = vec![format!("- **时间**：{}", when(m.starts_at, m.ends_at, &m.timezone))];
-    lines.extend(partners_line(event));
+    lines.extend(partners_line(event, ctx.viewer));
     if !m.attendees.is_empty() {
         let names: Vec<String> = m.attendees.iter().take(30).map(|a| plain(&a.name)).collect();
         lines.push(format!("- **参会人**：{}", names.join("、")));
@@ -433,7 +441,7 @@ pub fn held(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiEr
 pub fn cancelled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     let m = meeting_of(event)?;
     let mut lines = vec![format!("- **原定时间**：{}", when(m.starts_at, m.ends_at, &m.timezone))];
-    lines.extend(partners_line(event));
+    lines.extend(partners_line(event, ctx.viewer));
     let reason = m.cancel_reason.clone().or_else(|| field::<Option<String>>(event, "cancel_reason").ok().flatten());
     lines.push(format!("- **取消原因**：{}", reason.as_deref().map(plain).unwrap_or_else(|| "未说明".into())));
     lines.push(format!("- **状态**：{}", status_label(m.status)));
@@ -468,7 +476,7 @@ pub fn reminder(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, A
     if let Some(left) = left {
         lines.push(format!("**{}后开始**", minutes_text(left.max(0))));
     }
-    lines.extend(basics(event, &m));
+    lines.extend(basics(event, &m, ctx.viewer));
     lines.extend(agenda_lines(&m));
     Ok(Message {
         title: format!("会议提醒：{}", m.title),
@@ -497,7 +505,7 @@ pub fn overdue(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, Ap
             .unwrap_or_default();
         lines.push(format!("- **会议**：{}{at}", plain(title)));
     }
-    lines.extend(partners_line(event));
+    lines.extend(partners_line(event, ctx.viewer));
     // The meeting's attendees, from the meetings room, to find the owner among them.
     let attendees = match crate::meetings::store::get(ctx.conn, &item.meeting_id, &Scope::All) {
         Ok(m) => m.attendees,
@@ -514,7 +522,7 @@ fn series_link(id: &str) -> Option<String> {
     Some(format!("/meeting-series/{id}"))
 }
 
-fn series_basics(event: &Event, s: &SeriesView) -> Vec<String> {
+fn series_basics(event: &Event, s: &SeriesView, viewer: Option<&str>) -> Vec<String> {
     let t = &s.template;
     let tz = zone(&t.timezone);
     let mut lines = vec![
@@ -536,7 +544,7 @@ fn series_basics(event: &Event, s: &SeriesView) -> Vec<String> {
     if let Some(loc) = &t.location {
         lines.push(format!("- **地点**：{}", plain(loc)));
     }
-    lines.extend(partners_line(event));
+    lines.extend(partners_line(event, viewer));
     lines.push(format!("- **组织人**：{}", plain(&t.organizer)));
     lines
 }
@@ -553,7 +561,7 @@ fn occurrence_lines(label: &str, occurrences: &[OccurrenceView], timezone: &str)
 pub fn series_scheduled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     let s: SeriesView = field(event, "series")?;
     let occ: Vec<OccurrenceView> = field(event, "occurrences")?;
-    let mut lines = series_basics(event, &s);
+    let mut lines = series_basics(event, &s, ctx.viewer);
     lines.extend(occurrence_lines("场次", &occ, &s.template.timezone));
     Ok(Message {
         title: format!("系列会议安排：{}", s.template.title),
@@ -592,7 +600,7 @@ pub fn series_updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Mess
         }
     }
     lines.extend(occurrence_lines(if cancelled { "取消场次" } else { "调整场次" }, &occ, &s.template.timezone));
-    lines.extend(series_basics(event, &s));
+    lines.extend(series_basics(event, &s, ctx.viewer));
     let title = if cancelled { "系列会议部分取消" } else { "系列会议变更" };
     Ok(Message {
         title: format!("{title}：{}", s.template.title),
@@ -608,7 +616,7 @@ pub fn series_cancelled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Me
     let reason = event.payload.get("cancel_reason").and_then(Value::as_str).map(plain);
     let mut lines = vec![format!("- **取消原因**：{}", reason.unwrap_or_else(|| "未说明".into()))];
     lines.extend(occurrence_lines("取消场次", &occ, &s.template.timezone));
-    lines.extend(partners_line(event));
+    lines.extend(partners_line(event, ctx.viewer));
     Ok(Message {
         title: format!("系列会议取消：{}", s.template.title),
         lines,
