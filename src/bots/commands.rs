@@ -8,19 +8,26 @@
 //! entry, and unknown text gets the help. Replies are `notify::render::Message`s; the callback
 //! formats them per platform within the byte limits.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::store;
+use crate::contracts::model::{ContractFilter, ContractStatus};
+use crate::contracts::risks::{business_date, Severity};
 use crate::db::schema::partners as p;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::auth::Scope;
 use crate::http::pagination::PageRequest;
+use crate::meetings::model::{ActionItemFilter, ActionItemStatus, ChatUserid, MeetingFilter, MeetingStatus};
 use crate::notify::model::Platform;
+use crate::notify::render::bulletins::{category_label, importance_tag};
+use crate::notify::render::contracts::{chinese_part, risk_label, severity_label, term_text};
+use crate::notify::render::meetings::{when, when_short};
 use crate::notify::render::partners::partner_lines;
-use crate::notify::render::{plain, Message};
+use crate::notify::render::{clip_chars, local_time, plain, Message};
 use crate::partners::model::{name_key, Partner, PartnerFilter};
+use crate::{bulletins, contracts, meetings};
 
 /// Who asked, and from which chat.
 #[derive(Debug, Clone)]
@@ -63,17 +70,51 @@ pub const COMMANDS: &[Command] = &[
     Command {
         names: &["伙伴", "partner"],
         usage: "伙伴 〈名称〉 / partner 〈name〉",
-        summary: "伙伴的等级、状态、负责人和联系人",
+        summary: "伙伴的等级、状态、负责人、联系人、有效合同、下次会议和待办事项",
         run: partner,
+    },
+    Command {
+        names: &["会议", "meetings"],
+        usage: "会议 〔今天｜本周〕 / meetings 〔today｜week〕",
+        summary: "已安排的会议（默认未来 7 天）",
+        run: meetings,
+    },
+    Command {
+        names: &["公告", "bulletins"],
+        usage: "公告 / bulletins",
+        summary: "最新发布、仍在有效期内的公告",
+        run: bulletins,
+    },
+    Command {
+        names: &["风险", "risks"], usage: "风险 / risks", summary: "当前的风险预警，按风险等级排列", run: risks
+    },
+    Command {
+        names: &["合同到期", "expiring"],
+        usage: "合同到期 / expiring",
+        summary: "30 天内到期的有效合同",
+        run: expiring,
+    },
+    Command {
+        names: &["我的待办", "my actions"],
+        usage: "我的待办 / my actions",
+        summary: "负责人是你的未完成待办事项",
+        run: my_actions,
     },
 ];
 
 /// What `伙伴` shows after the partner's own fields: each section returns its lines (none to
-/// stay silent). Rooms add theirs here: 有效合同 (contracts), 下次会议 (meetings), 待办事项
-/// (open action items) — each reading through `ctx.scope`.
+/// stay silent), each reading through `ctx.scope`.
 pub type PartnerSection = fn(&mut CommandContext<'_>, &Partner) -> Result<Vec<String>, ApiError>;
 
-pub const PARTNER_SECTIONS: &[PartnerSection] = &[contacts_section];
+pub const PARTNER_SECTIONS: &[PartnerSection] =
+    &[contacts_section, contracts_section, next_meeting_section, action_items_section];
+
+/// Rows a list command shows; more are summed up in a last line.
+const MAX_ROWS: usize = 20;
+/// How far ahead `合同到期` looks.
+const EXPIRING_DAYS: i64 = 30;
+/// How far ahead `会议` looks without an argument.
+const MEETING_DAYS: i64 = 7;
 
 /// The longest message text a command reads; longer text is cut before parsing.
 const MAX_INPUT_CHARS: usize = 500;
@@ -223,6 +264,269 @@ fn contacts_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Result<V
     Ok(vec![format!("- **联系人**：{}", names.join("、"))])
 }
 
+/// 有效合同: the partner's active contracts, newest first (five at most).
+fn contracts_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Result<Vec<String>, ApiError> {
+    let filter = ContractFilter {
+        partner_id: Some(partner.id.clone()),
+        status: Some(ContractStatus::Active),
+        ..Default::default()
+    };
+    let page = PageRequest { limit: 5, after: None };
+    let found = contracts::store::list(ctx.conn, &filter, &page, &ctx.scope, business_date(ctx.now))?;
+    if found.is_empty() {
+        return Ok(vec!["- **有效合同**：无".into()]);
+    }
+    let shown: Vec<String> = found
+        .iter()
+        .take(5)
+        .map(|c| match c.effective_to {
+            Some(to) => format!("{}（至 {to}）", plain(&c.number)),
+            None => format!("{}（长期）", plain(&c.number)),
+        })
+        .collect();
+    let more = if found.len() > 5 { " 等" } else { "" };
+    Ok(vec![format!("- **有效合同**：{}{more}", shown.join("、"))])
+}
+
+/// 下次会议: the partner's next scheduled meeting.
+fn next_meeting_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Result<Vec<String>, ApiError> {
+    let filter = MeetingFilter {
+        partner_id: Some(partner.id.clone()),
+        status: Some(MeetingStatus::Scheduled),
+        from: Some(ctx.now),
+        ..Default::default()
+    };
+    let next = meetings::store::list(ctx.conn, &filter, &PageRequest { limit: 1, after: None }, &ctx.scope)?;
+    Ok(vec![match next.first() {
+        Some(m) => format!("- **下次会议**：{} {}", when(m.starts_at, m.ends_at, &m.timezone), plain(&m.title)),
+        None => "- **下次会议**：暂无安排".into(),
+    }])
+}
+
+/// 待办事项: how many open action items the partner has (and how many are overdue), and the
+/// first three due.
+fn action_items_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Result<Vec<String>, ApiError> {
+    let (open, overdue) = meetings::store::open_item_counts(ctx.conn, &partner.id, &ctx.scope, ctx.now)?;
+    if open == 0 {
+        return Ok(vec!["- **待办事项**：无".into()]);
+    }
+    let late = if overdue > 0 { format!("，其中 {overdue} 项已逾期") } else { String::new() };
+    let mut lines = vec![format!("- **待办事项**：{open} 项未完成{late}")];
+    let filter = ActionItemFilter {
+        partner_id: Some(partner.id.clone()),
+        status: Some(ActionItemStatus::Open),
+        ..Default::default()
+    };
+    let page = PageRequest { limit: 3, after: None };
+    let items = meetings::store::list_action_items(ctx.conn, &filter, &page, &ctx.scope, ctx.now)?;
+    for item in items.iter().take(3) {
+        lines.push(format!(
+            "　· {}（{}，截止 {}{}）",
+            plain(&item.title),
+            plain(&item.owner),
+            due(item.due_date),
+            overdue_tag(item.overdue)
+        ));
+    }
+    Ok(lines)
+}
+
+fn due(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_else(|| "未定".into())
+}
+
+fn overdue_tag(overdue: bool) -> &'static str {
+    if overdue {
+        "，已逾期"
+    } else {
+        ""
+    }
+}
+
+/// The instant a China Standard Time date begins (business dates are UTC+8, as contracts use).
+fn china_midnight(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(chrono::NaiveTime::MIN).and_utc() - Duration::hours(8)
+}
+
+/// A last line when a list was cut.
+fn more_line(lines: &mut Vec<String>, shown: usize, found: usize) {
+    if found > shown {
+        lines.push(format!("…… 只列出前 {shown} 条，更多请在系统中查看。"));
+    }
+}
+
+/// 会议: scheduled meetings in scope, in start order: the next 7 days, the rest of today
+/// (`今天`, a China Standard Time day) or of this week through Sunday (`本周`).
+pub fn meetings(ctx: &mut CommandContext<'_>, args: &str) -> Result<Message, ApiError> {
+    let today = business_date(ctx.now);
+    let arg = args.trim().to_lowercase();
+    let (title, from, to) = match arg.as_str() {
+        "" => (format!("未来 {MEETING_DAYS} 天的会议"), ctx.now, ctx.now + Duration::days(MEETING_DAYS)),
+        "今天" | "today" => ("今天的会议".into(), china_midnight(today), china_midnight(today + Duration::days(1))),
+        "本周" | "week" | "this week" => {
+            let left = 7 - i64::from(today.weekday().num_days_from_monday());
+            ("本周的会议".into(), china_midnight(today), china_midnight(today + Duration::days(left)))
+        }
+        _ => {
+            return Ok(reply(
+                "会议查询",
+                vec!["用法：会议 / 会议 今天 / 会议 本周（meetings / meetings today / meetings week）".into()],
+            ))
+        }
+    };
+    let filter =
+        MeetingFilter { status: Some(MeetingStatus::Scheduled), from: Some(from), to: Some(to), ..Default::default() };
+    let page = PageRequest { limit: MAX_ROWS as i64, after: None };
+    let found = meetings::store::list(ctx.conn, &filter, &page, &ctx.scope)?;
+    if found.is_empty() {
+        return Ok(reply(&title, vec!["没有已安排的会议。".into()]));
+    }
+    let shown = &found[..found.len().min(MAX_ROWS)];
+    // Partner names for staff only: a partner's chat is not told who else is in a joint meeting.
+    let names = match ctx.scope {
+        Scope::All => {
+            let mut ids: Vec<String> = shown.iter().flat_map(|m| m.partner_ids.iter().cloned()).collect();
+            ids.sort();
+            ids.dedup();
+            meetings::store::partner_names(ctx.conn, &ids)?
+        }
+        Scope::Partner(_) => Default::default(),
+    };
+    let mut lines = Vec::new();
+    for m in shown {
+        let mut line = format!("- **{}** {}", when_short(m.starts_at, &m.timezone), plain(&m.title));
+        let partners: Vec<String> = m.partner_ids.iter().filter_map(|id| names.get(id)).map(|n| plain(n)).collect();
+        if !partners.is_empty() {
+            line.push_str(&format!("｜{}", partners.join("、")));
+        }
+        if let Some(loc) = &m.location {
+            line.push_str(&format!("｜{}", plain(loc)));
+        }
+        lines.push(line);
+    }
+    more_line(&mut lines, MAX_ROWS, found.len());
+    Ok(reply(&title, lines))
+}
+
+/// 公告: published bulletins still in force, pinned first then newest; a chat scoped to a partner
+/// sees only those addressed to it, marked when its partner has not acknowledged them.
+pub fn bulletins(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, ApiError> {
+    let found = bulletins::store::current(ctx.conn, &ctx.scope, ctx.now, MAX_ROWS as i64 + 1)?;
+    if found.is_empty() {
+        return Ok(reply("最新公告", vec!["目前没有有效的公告。".into()]));
+    }
+    let mut lines = Vec::new();
+    for b in found.iter().take(MAX_ROWS) {
+        let mut facts = vec![category_label(b.category).to_string()];
+        if let Some(at) = b.published_at {
+            facts.push(format!("{} 发布", local_time(&at)));
+        }
+        if b.pinned {
+            facts.push("置顶".into());
+        }
+        if b.read_at == Some(None) {
+            facts.push("未读".into());
+        }
+        lines.push(format!("- {}**{}**（{}）", importance_tag(b.importance), plain(&b.title), facts.join("，")));
+    }
+    more_line(&mut lines, MAX_ROWS, found.len());
+    Ok(reply("最新公告", lines))
+}
+
+/// 风险: the risk warnings of active contracts now, most severe first; a chat scoped to a partner
+/// sees its own, redacted as for a partner key.
+pub fn risks(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, ApiError> {
+    let found = contracts::store::current_risks(ctx.conn, &ctx.scope, business_date(ctx.now))?;
+    if found.is_empty() {
+        return Ok(reply("风险预警", vec!["目前没有风险预警。".into()]));
+    }
+    let mut lines = Vec::new();
+    let mut heading: Option<Severity> = None;
+    for r in found.iter().take(MAX_ROWS) {
+        if heading != Some(r.severity) {
+            let n = found.iter().filter(|x| x.severity == r.severity).count();
+            lines.push(format!("**{}**（{n} 条）", severity_label(r.severity)));
+            heading = Some(r.severity);
+        }
+        lines.push(format!(
+            "- {}·{}：{}",
+            plain(&r.contract_number),
+            risk_label(r.code),
+            plain(&clip_chars(chinese_part(&r.message), 200))
+        ));
+    }
+    more_line(&mut lines, MAX_ROWS, found.len());
+    Ok(reply(&format!("风险预警（{} 条）", found.len()), lines))
+}
+
+/// 合同到期: active contracts whose last day is within 30 days, soonest first.
+pub fn expiring(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, ApiError> {
+    let today = business_date(ctx.now);
+    let filter = ContractFilter {
+        status: Some(ContractStatus::Active),
+        expiring_within_days: Some(EXPIRING_DAYS),
+        ..Default::default()
+    };
+    let page = PageRequest { limit: MAX_ROWS as i64, after: None };
+    let found = contracts::store::list(ctx.conn, &filter, &page, &ctx.scope, today)?;
+    let title = format!("{EXPIRING_DAYS} 天内到期的合同");
+    if found.is_empty() {
+        return Ok(reply(&title, vec![format!("{EXPIRING_DAYS} 天内没有到期的有效合同。")]));
+    }
+    let mut lines = Vec::new();
+    for c in found.iter().take(MAX_ROWS) {
+        let mut line = format!("- **{}** {}", plain(&c.number), plain(&c.title));
+        if ctx.scope == Scope::All {
+            line.push_str(&format!("｜{}", plain(&contracts::store::partner_name(ctx.conn, &c.partner_id)?)));
+        }
+        if let Some(to) = c.effective_to {
+            line.push_str(&format!("｜{to} 到期（剩余 {} 天）", (to - today).num_days()));
+        } else {
+            line.push_str(&format!("｜{}", term_text(c.effective_from, c.effective_to)));
+        }
+        if c.successor_id.is_some() {
+            line.push_str("｜已续签");
+        } else if c.auto_renew {
+            line.push_str("｜自动续约");
+        }
+        lines.push(line);
+    }
+    more_line(&mut lines, MAX_ROWS, found.len());
+    Ok(reply(&title, lines))
+}
+
+/// 我的待办: open action items whose owner is the sender. The owner is free text, so it is
+/// matched exactly against the sender's userid on this platform, the names of partner contacts
+/// carrying that userid, and the names of the item's meeting attendees carrying it.
+pub fn my_actions(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, ApiError> {
+    let Some(userid) = ctx.asker.userid.clone().filter(|u| !u.trim().is_empty()) else {
+        return Ok(reply("我的待办", vec!["无法识别你的账号，请在群聊或单聊中直接发送「我的待办」。".into()]));
+    };
+    let who = match ctx.asker.platform {
+        Platform::Wecom => ChatUserid::Wecom(&userid),
+        Platform::Dingtalk => ChatUserid::Dingtalk(&userid),
+    };
+    let mut names = vec![userid.clone()];
+    names.extend(store::contact_names_of_userid(ctx.conn, ctx.asker.platform, &userid)?);
+    let found = meetings::store::open_items_of(ctx.conn, &names, who, &ctx.scope, ctx.now, MAX_ROWS + 1)?;
+    if found.is_empty() {
+        return Ok(reply("我的待办", vec!["没有负责人是你的未完成待办事项。".into()]));
+    }
+    let mut lines = Vec::new();
+    for (item, meeting_title) in found.iter().take(MAX_ROWS) {
+        lines.push(format!(
+            "- **{}**｜截止 {}{}｜{}",
+            plain(&item.title),
+            due(item.due_date),
+            overdue_tag(item.overdue),
+            plain(meeting_title)
+        ));
+    }
+    more_line(&mut lines, MAX_ROWS, found.len());
+    let count = if found.len() > MAX_ROWS { format!("{MAX_ROWS}+") } else { found.len().to_string() };
+    Ok(reply(&format!("我的待办（{count} 项）"), lines))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +549,21 @@ mod tests {
         assert_eq!(called("helpme"), None);
         assert_eq!(called("你好"), None);
         assert_eq!(called(""), None);
+        assert_eq!(called("会议 本周"), Some(("会议", "本周".into())));
+        assert_eq!(called("会议今天"), Some(("会议", "今天".into())));
+        assert_eq!(called("Meetings week"), Some(("会议", "week".into())));
+        assert_eq!(called("公告"), Some(("公告", String::new())));
+        assert_eq!(called("risks"), Some(("风险", String::new())));
+        assert_eq!(called("合同到期"), Some(("合同到期", String::new())));
+        assert_eq!(called("EXPIRING"), Some(("合同到期", String::new())));
+        assert_eq!(called("我的待办"), Some(("我的待办", String::new())));
+        assert_eq!(called("My  Actions"), Some(("我的待办", String::new())));
+        assert_eq!(called("my"), None);
+    }
+
+    #[test]
+    fn china_days_begin_at_sixteen_utc() {
+        let d = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+        assert_eq!(china_midnight(d).to_rfc3339(), "2027-01-03T16:00:00+00:00");
     }
 }

@@ -37,6 +37,20 @@ pub fn partners_of_userid(conn: &mut DbConn, platform: Platform, userid: &str) -
     Ok(ids)
 }
 
+/// The names of the contacts that carry this platform userid (how the person may be written as an
+/// action item's owner).
+pub fn contact_names_of_userid(conn: &mut DbConn, platform: Platform, userid: &str) -> Result<Vec<String>, ApiError> {
+    let q = pc::table.into_boxed();
+    let q = match platform {
+        Platform::Wecom => q.filter(pc::wecom_userid.eq(userid)),
+        Platform::Dingtalk => q.filter(pc::dingtalk_userid.eq(userid)),
+    };
+    let mut names: Vec<String> = q.select(pc::name).limit(50).load(conn)?;
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
 /// The answer already given to this message, if any.
 pub fn answered(conn: &mut DbConn, platform: Platform, msg_id: &str) -> Result<Option<String>, ApiError> {
     Ok(bi::table

@@ -322,6 +322,25 @@ pub fn list(
         .collect()
 }
 
+/// The bulletins in force: published and not expired at `now`, in list order (pinned first, then
+/// newest), at most `limit`. A partner scope reads them as `list` does for a partner key: only
+/// those addressed to it, with its read receipt.
+pub fn current(conn: &mut DbConn, scope: &Scope, now: DateTime<Utc>, limit: i64) -> Result<Vec<Bulletin>, ApiError> {
+    let filter = BulletinFilter { status: Some(BulletinStatus::Published), ..Default::default() };
+    if let Scope::Partner(_) = scope {
+        let mut rows = list(conn, &filter, &PageRequest { limit, after: None }, scope)?;
+        rows.truncate(limit.max(0) as usize);
+        return Ok(rows);
+    }
+    let rows: Vec<BulletinRow> = bulletin_filters!(b::table.into_boxed(), &filter)
+        .filter(b::expires_at.is_null().or(b::expires_at.gt(now.naive_utc())))
+        .order((b::pinned.desc(), b::sort_at.desc(), b::id.desc()))
+        .limit(limit)
+        .select(BulletinRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(BulletinRow::into_model).collect()
+}
+
 /// Writes `next` over `current` if nobody changed it in between (else 412).
 fn save(conn: &mut DbConn, current: &Bulletin, next: &mut Bulletin) -> Result<(), ApiError> {
     next.version = current.version + 1;

@@ -10,7 +10,7 @@ use super::terms::{Term, TermCreate, TermUpdate};
 use super::{render, store};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::http::auth::{Caller, Scope};
+use crate::http::auth::Caller;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams, PageRequest};
@@ -442,23 +442,14 @@ pub async fn get_amendment(
 
 // ---- risks ----
 
-/// Sorts risks most severe first (then by code, contract and identity) and cuts the page.
+/// Risks in list order (most severe first, then by code, contract and identity), cut to the page.
 fn risk_page(mut risks: Vec<Risk>, page: &PageRequest) -> Page<Risk> {
-    let sort_key = |r: &Risk| format!("{}|{}|{}|{}", 9 - r.severity.rank(), r.code, r.contract_id, r.key);
-    risks.sort_by_key(sort_key);
+    risks.sort_by_key(risks::list_order);
     if let Some(after) = &page.after {
-        risks.retain(|r| sort_key(r) > after[0]);
+        risks.retain(|r| risks::list_order(r) > after[0]);
     }
     risks.truncate(page.limit as usize + 1);
-    Page::from_rows(risks, page, |r| vec![sort_key(r)], |r| r)
-}
-
-/// What a caller may see of computed risks.
-fn visible(risks: Vec<Risk>, scope: &Scope) -> Vec<Risk> {
-    match scope {
-        Scope::All => risks,
-        Scope::Partner(own) => risks.into_iter().filter(|r| &r.partner_id == own).map(Risk::redacted).collect(),
-    }
+    Page::from_rows(risks, page, |r| vec![risks::list_order(r)], |r| r)
 }
 
 /// The risk warnings (风险预警) of one contract, computed from the data now.
@@ -488,7 +479,7 @@ pub async fn list_contract_risks(
             }
             let subjects = store::risk_subjects(conn)?;
             let all = risks::assess(&subjects, today).into_iter().filter(|r| r.contract_id == contract_id).collect();
-            Ok(visible(all, &scope))
+            Ok(risks::visible(all, &scope))
         })
         .await?;
     Ok(risk_page(found, &page).respond(&req))
@@ -526,13 +517,7 @@ pub async fn list_risks(
     let (code, severity) = (filter.code, filter.severity);
     let page = page.request(1)?;
     let today = risks::business_date(Utc::now());
-    let found = state
-        .db
-        .read(move |conn| {
-            let subjects = store::risk_subjects(conn)?;
-            Ok(visible(risks::assess(&subjects, today), &scope))
-        })
-        .await?;
+    let found = state.db.read(move |conn| store::current_risks(conn, &scope, today)).await?;
     let found = found
         .into_iter()
         .filter(|r| code.is_none_or(|c| r.code == c))

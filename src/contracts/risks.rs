@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::model::{Contract, ContractStatus};
 use super::terms::{Params, TermKind, REQUIRED_KINDS};
+use crate::http::auth::Scope;
 
 crate::text_enum! {
     /// missing_required_terms · expiring · expired_but_active · exclusivity_overlap · territory_conflict
@@ -79,6 +80,20 @@ pub struct Risk {
     /// The message without the other partner's name, for partner keys.
     #[serde(skip)]
     pub partner_message: String,
+}
+
+/// What a reader in `scope` may see of computed risks: everything, or a partner's own risks
+/// redacted (a partner key, a chat bound to the partner).
+pub fn visible(risks: Vec<Risk>, scope: &Scope) -> Vec<Risk> {
+    match scope {
+        Scope::All => risks,
+        Scope::Partner(own) => risks.into_iter().filter(|r| &r.partner_id == own).map(Risk::redacted).collect(),
+    }
+}
+
+/// The order risks are listed in: most severe first, then by code, contract and identity.
+pub fn list_order(r: &Risk) -> String {
+    format!("{}|{}|{}|{}", 9 - r.severity.rank(), r.code, r.contract_id, r.key)
 }
 
 impl Risk {

@@ -63,7 +63,8 @@ pub fn run(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
     Ok(done)
 }
 
-/// The event type and a self-contained payload (names, numbers, dates) for a chat message.
+/// The event type and a self-contained payload (names, numbers, dates) for a chat message;
+/// `risk.raised` also carries `partner_views`, every side redacted for its own partner.
 fn announcement(sides: &[&Risk], by_id: &HashMap<&str, &Subject>, today: NaiveDate) -> (&'static str, Value) {
     let first = sides[0];
     let mut partner_ids: Vec<&str> = Vec::new();
@@ -89,9 +90,12 @@ fn announcement(sides: &[&Risk], by_id: &HashMap<&str, &Subject>, today: NaiveDa
         });
         return ("contract.expiring", payload);
     }
+    // Each side as its own partner may see it (a partner's chat is told nothing about the other).
+    let partner_views: Vec<Risk> = sides.iter().map(|s| (*s).clone().redacted()).collect();
     let payload = json!({
         "risk": first,
         "risks": sides,
+        "partner_views": partner_views,
         "contracts": contracts,
         "partner_ids": partner_ids,
         "detected_on": today,

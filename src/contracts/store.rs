@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::model::*;
-use super::risks::{Subject, TermFact};
+use super::risks::{self, Risk, Subject, TermFact};
 use super::terms::{self, Params, Term, TermContent, TermCreate, TermKind, TermUpdate, REQUIRED_KINDS};
 use crate::audit::{self, Actor};
 use crate::db::schema::{
@@ -940,6 +940,15 @@ pub fn risk_subjects(conn: &mut DbConn) -> Result<Vec<Subject>, ApiError> {
             Ok(Subject { contract, partner_name, terms })
         })
         .collect()
+}
+
+/// The risks of every active contract on `today` that `scope` may see (a partner its own,
+/// redacted), most severe first.
+pub fn current_risks(conn: &mut DbConn, scope: &Scope, today: NaiveDate) -> Result<Vec<Risk>, ApiError> {
+    let subjects = risk_subjects(conn)?;
+    let mut found = risks::visible(risks::assess(&subjects, today), scope);
+    found.sort_by_key(risks::list_order);
+    Ok(found)
 }
 
 /// The risk keys announced and not yet cleared.

@@ -106,6 +106,38 @@ pub struct Attendee {
     pub dingtalk_userid: Option<String>,
 }
 
+/// A person's userid on one chat platform, as attendees and contacts carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatUserid<'a> {
+    Wecom(&'a str),
+    Dingtalk(&'a str),
+}
+
+impl ChatUserid<'_> {
+    pub fn value(&self) -> &str {
+        match self {
+            ChatUserid::Wecom(v) | ChatUserid::Dingtalk(v) => v,
+        }
+    }
+
+    /// The attendee field that holds it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ChatUserid::Wecom(_) => "wecom_userid",
+            ChatUserid::Dingtalk(_) => "dingtalk_userid",
+        }
+    }
+
+    /// True when `attendee` carries this userid.
+    pub fn is(&self, attendee: &Attendee) -> bool {
+        let own = match self {
+            ChatUserid::Wecom(_) => attendee.wecom_userid.as_deref(),
+            ChatUserid::Dingtalk(_) => attendee.dingtalk_userid.as_deref(),
+        };
+        own == Some(self.value())
+    }
+}
+
 /// An attendee as given: `name` may be left out when `contact_id` names a partner contact, whose
 /// name, email and userids then fill the gaps.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -1015,6 +1015,71 @@ fn refresh_overdue_at(conn: &mut DbConn, meeting: &Meeting) -> Result<(), ApiErr
     Ok(())
 }
 
+/// Open items looked at to find one person's (the attendee match is checked in Rust).
+const MAX_OWNER_SCAN: i64 = 1000;
+
+/// One person's open action items, soonest due first (undated last), at most `limit`, within
+/// `scope`, each with its meeting's title. An item is theirs when its owner (free text) is exactly
+/// one of `names` (their userid and the names they go by, e.g. as a partner contact), or exactly the
+/// name of an attendee of the item's meeting who carries `userid`.
+pub fn open_items_of(
+    conn: &mut DbConn,
+    names: &[String],
+    userid: ChatUserid<'_>,
+    scope: &Scope,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<(ActionItem, String)>, ApiError> {
+    // Meetings whose stored attendees (compact JSON) carry the userid; verified below, since LIKE
+    // ignores case on SQLite.
+    let needle = format!("\"{}\":{}", userid.field(), dbjson::encode(userid.value()));
+    let attended = m::attendees.like(crate::partners::store::like_pattern(&needle)).escape('\\');
+    let mut q = ai::table
+        .inner_join(m::table)
+        .filter(ai::status.eq(ActionItemStatus::Open.as_str()))
+        .filter(ai::owner.eq_any(names.to_vec()).or(attended))
+        .into_boxed();
+    if let Scope::Partner(own) = scope {
+        q = q.filter(ai::partner_id.eq(own.clone()));
+    }
+    let rows: Vec<(ActionItemRow, String, String)> = q
+        .order((ai::due_sort.asc(), ai::id.asc()))
+        .limit(MAX_OWNER_SCAN)
+        .select((ActionItemRow::as_select(), m::title, m::attendees))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (row, title, attendees) in rows {
+        let mine = names.contains(&row.owner) || {
+            let attendees: Vec<Attendee> = dbjson::decode(&attendees)?;
+            attendees.iter().any(|a| userid.is(a) && a.name == row.owner)
+        };
+        if mine {
+            out.push((row.into_model(now)?, title));
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How many open action items `partner_id` has, and how many of them are overdue at `now`
+/// (none when `scope` does not allow the partner).
+pub fn open_item_counts(
+    conn: &mut DbConn,
+    partner_id: &str,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<(i64, i64), ApiError> {
+    if !scope.allows(partner_id) {
+        return Ok((0, 0));
+    }
+    let open = ai::table.filter(ai::partner_id.eq(partner_id)).filter(ai::status.eq(ActionItemStatus::Open.as_str()));
+    let total: i64 = open.count().get_result(conn)?;
+    let overdue: i64 = open.filter(ai::overdue_at.le(now.naive_utc())).count().get_result(conn)?;
+    Ok((total, overdue))
+}
+
 /// Open items past their due date that the overdue scan has not announced yet.
 pub fn newly_overdue(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> Result<Vec<ActionItem>, ApiError> {
     let rows: Vec<ActionItemRow> = ai::table

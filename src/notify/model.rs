@@ -484,7 +484,7 @@ impl Filters {
         if !self.event_types.iter().any(|p| type_matches(p, event_type)) {
             return false;
         }
-        let any_partner = |ok: &dyn Fn(&PartnerFacts) -> bool| facts.all_partners || facts.partners.iter().any(ok);
+        let any_partner = |ok: &dyn Fn(&PartnerFacts) -> bool| facts.partners.iter().any(ok);
         if !self.partner_tiers.is_empty() && !any_partner(&|p| p.tier.is_some_and(|t| self.partner_tiers.contains(&t)))
         {
             return false;
@@ -549,10 +549,10 @@ pub struct PartnerFacts {
 /// What routing knows about an event (see `notify::route::facts`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventFacts {
-    /// The partners the event concerns (its own partner, or a bulletin's recipients).
+    /// The partners the event concerns: its own partner, a meeting's partners, a bulletin's
+    /// recipients (a bulletin to `all` names every partner it reached), both sides of a risk.
     pub partners: Vec<PartnerFacts>,
-    /// True for something addressed to every partner (e.g. a bulletin to `all`).
-    pub all_partners: bool,
+    /// A bulletin's importance (other events have none).
     pub importance: Option<Importance>,
 }
 
@@ -560,7 +560,7 @@ impl EventFacts {
     /// May a channel bound to `partner_id` see this event? Only if the event concerns that
     /// partner; an event about no partner in particular goes to unbound channels only.
     pub fn visible_to_partner(&self, partner_id: &str) -> bool {
-        self.all_partners || self.partners.iter().any(|p| p.id == partner_id)
+        self.partners.iter().any(|p| p.id == partner_id)
     }
 }
 
@@ -825,7 +825,7 @@ mod tests {
             tier: Some(tier),
             region: Some(region.into()),
         };
-        let facts = EventFacts { partners: vec![p("a", Tier::Key, "华东")], all_partners: false, importance: None };
+        let facts = EventFacts { partners: vec![p("a", Tier::Key, "华东")], importance: None };
         assert!(filters(&["partner.*"]).matches("partner.created", &facts));
         assert!(!filters(&["meeting.*"]).matches("partner.created", &facts));
         let mut f = filters(&["*"]);
@@ -839,8 +839,12 @@ mod tests {
         f.partner_ids = vec!["b".into()];
         assert!(!f.matches("partner.created", &facts));
         assert!(!f.matches("partner.created", &EventFacts::default()), "partner filters need a partner");
-        let all = EventFacts { all_partners: true, ..Default::default() };
-        assert!(f.matches("bulletin.published", &all), "addressed to everyone reaches every filter");
+        let many = EventFacts {
+            partners: vec![p("x", Tier::Standard, "华南"), p("b", Tier::Key, "华东")],
+            importance: None,
+        };
+        assert!(f.matches("bulletin.published", &many), "one of several recipients passing is enough");
+        assert!(many.visible_to_partner("b") && !many.visible_to_partner("a"));
         let mut imp = filters(&["bulletin.*"]);
         imp.min_importance = Some(Importance::Important);
         let urgent = EventFacts { importance: Some(Importance::Urgent), ..Default::default() };

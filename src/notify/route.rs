@@ -4,21 +4,21 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::model::{EventFacts, Importance, PartnerFacts};
+use super::model::{type_matches, EventFacts, Importance, PartnerFacts};
 use crate::db::schema::partners as p;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::events::Event;
 use crate::partners::model::Tier;
 
-/// Where payloads name the partners an event concerns besides its own `partner_id` (a bulletin's
-/// recipients). A room whose payload says it elsewhere adds the pointer here.
-const PARTNER_ID_LISTS: &[&str] =
-    &["/partner_ids", "/recipient_ids", "/recipients", "/bulletin/partner_ids", "/bulletin/recipient_ids"];
-/// Where payloads say "addressed to every partner" (a bulletin's `audience.all`).
-const ALL_PARTNER_FLAGS: &[&str] = &["/audience/all", "/bulletin/audience/all"];
-/// Where payloads carry a bulletin's importance.
-const IMPORTANCE: &[&str] = &["/importance", "/bulletin/importance"];
+/// Where payloads name the partners an event concerns besides its own `partner_id`, as the rooms
+/// write them: meetings, action items and series `partner_ids` (ids) and `partners`
+/// (`[{id, name}]`); bulletins `partner_ids` (the recipients resolved when it was published);
+/// contracts and risks `partner_ids` (both sides of a risk between two partners). A room whose
+/// payload says it elsewhere adds the pointer here.
+const PARTNER_ID_LISTS: &[&str] = &["/partner_ids", "/partners"];
+/// Where a bulletin's importance is, by event type (`min_importance` filters only these).
+const IMPORTANCE: &[(&str, &str)] = &[("bulletin.*", "/importance")];
 
 /// Partners are looked up in batches of this many.
 const MAX_PARTNERS: usize = 1000;
@@ -39,10 +39,10 @@ pub fn facts(conn: &mut DbConn, event: &Event) -> Result<EventFacts, ApiError> {
             }
         }
     }
-    let all_partners = ALL_PARTNER_FLAGS.iter().any(|ptr| event.payload.pointer(ptr) == Some(&Value::Bool(true)));
     let importance = IMPORTANCE
         .iter()
-        .find_map(|ptr| event.payload.pointer(ptr).and_then(Value::as_str))
+        .filter(|(pattern, _)| type_matches(pattern, &event.event_type))
+        .find_map(|(_, ptr)| event.payload.pointer(ptr).and_then(Value::as_str))
         .and_then(|s| s.parse::<Importance>().ok());
     let mut partners = Vec::new();
     for chunk in ids.chunks(MAX_PARTNERS) {
@@ -58,5 +58,5 @@ pub fn facts(conn: &mut DbConn, event: &Event) -> Result<EventFacts, ApiError> {
             });
         }
     }
-    Ok(EventFacts { partners, all_partners, importance })
+    Ok(EventFacts { partners, importance })
 }

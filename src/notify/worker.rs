@@ -220,15 +220,18 @@ fn insert_delivery(
     Ok(())
 }
 
-/// A renderer that fails (say, on a payload of an unexpected shape) must not stop delivery:
-/// the generic renderer takes over.
-fn render_event(conn: &mut DbConn, event: &Event) -> Result<render::Message, ApiError> {
-    match render::render(conn, event) {
+/// A renderer that fails (say, on a payload of an unexpected shape) must not stop delivery: for
+/// an unbound channel the generic renderer takes over; a channel bound to a partner gets only the
+/// headline and the link, since the generic renderer shows the whole payload.
+fn render_event(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Result<render::Message, ApiError> {
+    match render::render(conn, event, viewer) {
         Ok(m) => Ok(m),
         Err(err) => {
             tracing::warn!(event_id = %event.id, event_type = %event.event_type, error = %err, "renderer failed; using the generic one");
-            let mut ctx = render::RenderContext { conn };
-            render::generic(event, &mut ctx)
+            match viewer {
+                None => render::generic(event, &mut render::RenderContext { conn, viewer }),
+                Some(_) => Ok(render::minimal(event)),
+            }
         }
     }
 }
@@ -269,7 +272,9 @@ pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, base_url: Option<&str>) ->
         let listening = !routed.is_empty() || !hooks.is_empty();
         for event in events.iter().filter(|_| listening) {
             let facts = route::facts(conn, event)?;
-            let mut message: Option<render::Message> = None;
+            // Rendered once per reader: unbound channels share one message, each bound partner
+            // gets its own view.
+            let mut messages: Vec<(Option<String>, render::Message)> = Vec::new();
             for (platform, ch, filters) in &routed {
                 if ch.partner_id.as_deref().is_some_and(|pid| !facts.visible_to_partner(pid)) {
                     continue;
@@ -277,10 +282,11 @@ pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, base_url: Option<&str>) ->
                 if !filters.iter().any(|f| f.matches(&event.event_type, &facts)) {
                     continue;
                 }
-                if message.is_none() {
-                    message = Some(render_event(conn, event)?);
+                if !messages.iter().any(|(viewer, _)| *viewer == ch.partner_id) {
+                    let msg = render_event(conn, event, ch.partner_id.as_deref())?;
+                    messages.push((ch.partner_id.clone(), msg));
                 }
-                let Some(msg) = &message else { continue };
+                let Some((_, msg)) = messages.iter().find(|(viewer, _)| *viewer == ch.partner_id) else { continue };
                 let style = format::Style { keyword: ch.keyword.clone(), base_url: base_url.map(str::to_string) };
                 let bodies = format::push_bodies(*platform, msg, &style);
                 insert_delivery(conn, next_seq, event, TargetKind::BotChannel, &ch.id, &bodies, now)?;

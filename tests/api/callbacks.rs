@@ -19,7 +19,7 @@ const CORP_ID: &str = "ww1436e0e65a779aee";
 const DING_PATH: &str = "/api/v1/integrations/dingtalk/callback";
 const WECOM_PATH: &str = "/api/v1/integrations/wecom/callback";
 
-async fn configured(app: TestApp) -> TestApp {
+pub async fn configured(app: TestApp) -> TestApp {
     app.with_config(|c| {
         c.notify.dingtalk_app_secret = Some(Secret::new(DING_SECRET));
         c.notify.wecom = Some(WecomCallbackConfig {
@@ -31,11 +31,11 @@ async fn configured(app: TestApp) -> TestApp {
     .await
 }
 
-fn cipher() -> WecomCrypto {
+pub fn cipher() -> WecomCrypto {
     WecomCrypto::new(TOKEN, AES_KEY, CORP_ID).unwrap()
 }
 
-async fn ding(app: &TestApp, body: Value) -> Res {
+pub async fn ding(app: &TestApp, body: Value) -> Res {
     let ts = Utc::now().timestamp_millis().to_string();
     ding_signed(app, &ts, &crypto::dingtalk_sign(DING_SECRET, &ts), body).await
 }
@@ -44,12 +44,12 @@ async fn ding_signed(app: &TestApp, ts: &str, sign: &str, body: Value) -> Res {
     app.post(DING_PATH, body).anonymous().header("timestamp", ts).header("sign", sign).send().await
 }
 
-fn ding_text(text: &str, msg_id: &str, sender: &str, chat: &str) -> Value {
+pub fn ding_text(text: &str, msg_id: &str, sender: &str, chat: &str) -> Value {
     json!({"msgtype": "text", "text": {"content": format!(" {text}")}, "msgId": msg_id, "senderStaffId": sender,
            "senderNick": "测试", "conversationId": chat, "conversationType": "2", "robotCode": "ding-robot"})
 }
 
-fn reply_text(res: &Res) -> String {
+pub fn reply_text(res: &Res) -> String {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["msgtype"], "markdown", "{}", res.text);
     res.body["markdown"]["text"].as_str().unwrap().to_string()
@@ -174,7 +174,7 @@ both!(a_chat_bound_to_a_partner_sees_only_that_partner, |app: TestApp| async mov
 });
 
 /// A signed WeCom POST around `inner` (app XML envelope, or smart-bot JSON when `json`).
-fn wecom_request(c: &WecomCrypto, inner: &str, ts: i64, json_mode: bool) -> (String, String) {
+pub fn wecom_request(c: &WecomCrypto, inner: &str, ts: i64, json_mode: bool) -> (String, String) {
     let encrypt = c.encrypt(inner.as_bytes());
     let nonce = "1597212914";
     let sig = c.signature(&ts.to_string(), nonce, &encrypt);
@@ -188,18 +188,23 @@ fn wecom_request(c: &WecomCrypto, inner: &str, ts: i64, json_mode: bool) -> (Str
 }
 
 fn text_message(content: &str, msg_id: &str) -> String {
+    text_message_from(content, msg_id, "ChenJiaShun")
+}
+
+/// An app's text message from the WeCom user `from`.
+pub fn text_message_from(content: &str, msg_id: &str, from: &str) -> String {
     format!(
-        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[ChenJiaShun]]></FromUserName><CreateTime>1476422779</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>1000002</AgentID></xml>"
+        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName><CreateTime>1476422779</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>1000002</AgentID></xml>"
     )
 }
 
-async fn wecom_post(app: &TestApp, inner: &str) -> Res {
+pub async fn wecom_post(app: &TestApp, inner: &str) -> Res {
     let (path, body) = wecom_request(&cipher(), inner, Utc::now().timestamp(), false);
     app.req(Method::POST, &path).anonymous().raw("text/xml", body).send().await
 }
 
 /// Opens an encrypted passive reply and returns the inner plaintext.
-fn open_reply(res: &Res) -> String {
+pub fn open_reply(res: &Res) -> String {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let c = cipher();
     let (encrypt, sig, ts, nonce) = if res.text.starts_with('{') {

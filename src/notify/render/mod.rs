@@ -6,8 +6,15 @@
 //! in the room's file here (e.g. `meetings.rs`) and list it in that file's `RENDERERS` table;
 //! a new file's table is added once to `GROUPS` below. Platform formatting (markdown dialects,
 //! @mentions, byte limits, splitting) is `format.rs`'s job, never a renderer's.
+//!
+//! A message for a channel bound to a partner is rendered for that partner (`RenderContext::viewer`):
+//! it shows what the partner's API key would see (a two-sided risk without the other partner, a
+//! meeting's action items of that partner only, a bulletin without its recipient count).
 
+pub mod bulletins;
+pub mod contracts;
 pub mod format;
+pub mod meetings;
 pub mod partners;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -43,16 +50,20 @@ pub struct Person {
 }
 
 /// What a renderer may use besides the event: the database (inside the fan-out transaction) to
-/// look up names and people.
+/// look up names and people, and who will read the message.
 pub struct RenderContext<'a> {
     pub conn: &'a mut DbConn,
+    /// The partner the receiving channel is bound to: the message must show no more than that
+    /// partner's API key could read. `None` for an unbound (internal) channel.
+    pub viewer: Option<&'a str>,
 }
 
 pub type RenderFn = fn(&Event, &mut RenderContext<'_>) -> Result<Message, ApiError>;
 
 /// Every room's table of `(event type pattern, renderer)`; the first match wins (patterns take
 /// `*` as in subscriptions), and an event type no pattern matches gets `generic`.
-const GROUPS: &[&[(&str, RenderFn)]] = &[partners::RENDERERS];
+const GROUPS: &[&[(&str, RenderFn)]] =
+    &[partners::RENDERERS, meetings::RENDERERS, bulletins::RENDERERS, contracts::RENDERERS];
 
 /// The renderer for an event type.
 pub fn renderer_for(event_type: &str) -> RenderFn {
@@ -64,22 +75,52 @@ pub fn renderer_for(event_type: &str) -> RenderFn {
         .unwrap_or(generic)
 }
 
-/// Renders `event` with its registered renderer (or the generic one).
-pub fn render(conn: &mut DbConn, event: &Event) -> Result<Message, ApiError> {
-    let mut ctx = RenderContext { conn };
-    let mut message = (renderer_for(&event.event_type))(event, &mut ctx)?;
+/// Renders `event` with its registered renderer (or the generic one) for a channel bound to
+/// `viewer` (or an unbound one).
+pub fn render(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Result<Message, ApiError> {
+    let mut ctx = RenderContext { conn, viewer };
+    let message = (renderer_for(&event.event_type))(event, &mut ctx)?;
+    Ok(finish(message))
+}
+
+fn finish(mut message: Message) -> Message {
     message.title = clip_chars(&message.title, 100);
     message.mentions.truncate(20);
-    Ok(message)
+    message
 }
 
 /// The default link of an event's record: `/{resource_type}s/{resource_id}` with `_` as `-`
-/// (`partner` → `/partners/…`, `action_item` → `/action-items/…`).
+/// (`partner` → `/partners/…`, `action_item` → `/action-items/…`, `meeting_series` →
+/// `/meeting-series/…`).
 pub fn default_link(event: &Event) -> Option<String> {
     if event.resource_type.is_empty() || event.resource_id.is_empty() {
         return None;
     }
-    Some(format!("/{}s/{}", event.resource_type.replace('_', "-"), event.resource_id))
+    let plural = if event.resource_type.ends_with('s') { "" } else { "s" };
+    Some(format!("/{}{plural}/{}", event.resource_type.replace('_', "-"), event.resource_id))
+}
+
+/// The headline of an event type in words (`meeting.scheduled` → `会议已安排`).
+fn headline(event_type: &str) -> String {
+    let mut parts = event_type.splitn(2, '.');
+    let (n, v) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    match (noun(n), verb(v)) {
+        (Some(n), Some(v)) => format!("{n}{v}"),
+        (Some(n), None) => format!("{n} {v}"),
+        _ => event_type.to_string(),
+    }
+}
+
+/// A message that says only what happened and where to look: what a channel bound to a partner
+/// gets when its event's renderer fails, since the generic renderer would show the whole payload
+/// (which may name other partners).
+pub fn minimal(event: &Event) -> Message {
+    finish(Message {
+        title: headline(&event.event_type),
+        lines: vec![format!("> 事件：{}", event.event_type)],
+        link: default_link(event),
+        mentions: Vec::new(),
+    })
 }
 
 /// At most `max` characters, with `…` when cut.
@@ -145,10 +186,11 @@ fn noun(word: &str) -> Option<&'static str> {
         "action_item" => "待办事项",
         "bulletin" => "公告",
         "contract" => "合同",
-        "risk" => "风险预警",
+        "risk" => "风险",
         "conflict" => "渠道冲突",
         "key_account" => "大客户",
         "assignment" => "客户分配",
+        "meeting_series" => "系列会议",
         _ => return None,
     })
 }
@@ -172,6 +214,10 @@ fn verb(word: &str) -> Option<&'static str> {
         "resolved" => "已解除",
         "opened" => "新发现",
         "closed" => "已关闭",
+        "activated" => "已生效",
+        "terminated" => "已终止",
+        "amended" => "已补充",
+        "renewed" => "已续签",
         _ => return None,
     })
 }
@@ -263,13 +309,7 @@ fn subject_name(payload: &Value) -> Option<String> {
 /// For any event: a title from its type (`会议 已安排：季度复盘`) and one line per meaningful
 /// payload field, one level into nested objects.
 pub fn generic(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let mut parts = event.event_type.splitn(2, '.');
-    let (n, v) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-    let headline = match (noun(n), verb(v)) {
-        (Some(n), Some(v)) => format!("{n}{v}"),
-        (Some(n), None) => format!("{n} {v}"),
-        _ => event.event_type.clone(),
-    };
+    let headline = headline(&event.event_type);
     let title = match subject_name(&event.payload) {
         Some(name) => format!("{headline}：{name}"),
         None => headline,
@@ -322,7 +362,13 @@ mod tests {
         let is = |t: &str, f: RenderFn| std::ptr::fn_addr_eq(renderer_for(t), f);
         assert!(is("partner.created", partners::created));
         assert!(is("partner.status_changed", partners::status_changed));
-        assert!(is("meeting.scheduled", generic));
+        assert!(is("meeting.scheduled", meetings::scheduled));
+        assert!(is("action_item.overdue", meetings::overdue));
+        assert!(is("meeting_series.cancelled", meetings::series_cancelled));
+        assert!(is("bulletin.published", bulletins::published));
+        assert!(is("contract.expiring", contracts::expiring));
+        assert!(is("risk.raised", contracts::risk_raised));
+        assert!(is("conflict.opened", generic));
         assert!(is("something.new", generic));
     }
 
@@ -335,5 +381,25 @@ mod tests {
         assert_eq!(value_text(&json!("a*b")).unwrap(), "a\\*b");
         assert_eq!(subject_name(&json!({"meeting": {"title": "季度复盘", "id": "x"}})).unwrap(), "季度复盘");
         assert_eq!(clip_chars("伙伴伙伴伙伴", 4), "伙伴伙…");
+    }
+
+    #[test]
+    fn links_and_headlines() {
+        let event = |t: &str, resource: &str| Event {
+            id: "e".into(),
+            event_type: t.into(),
+            occurred_at: chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc(),
+            resource_type: resource.into(),
+            resource_id: "r1".into(),
+            partner_id: None,
+            payload: json!({"risks": [{"message": "另一伙伴的名字"}]}),
+        };
+        assert_eq!(default_link(&event("x", "action_item")).unwrap(), "/action-items/r1");
+        assert_eq!(default_link(&event("x", "meeting_series")).unwrap(), "/meeting-series/r1");
+        let m = minimal(&event("risk.raised", "contract"));
+        assert_eq!(m.title, "风险预警");
+        assert_eq!(m.link.as_deref(), Some("/contracts/r1"));
+        assert!(!m.lines.concat().contains("另一伙伴"), "nothing from the payload");
+        assert_eq!(minimal(&event("meeting_series.cancelled", "meeting_series")).title, "系列会议已取消");
     }
 }
