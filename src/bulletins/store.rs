@@ -1,5 +1,5 @@
 use actix_web::http::StatusCode;
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -102,11 +102,6 @@ impl BulletinRow {
     }
 }
 
-/// Timestamps are kept to the microsecond, as both backends store them.
-fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
-}
-
 /// The outbox payload: self-contained, so a notifier can render a message without reading back.
 fn payload(bulletin: &Bulletin, partner_ids: &[String]) -> serde_json::Value {
     json!({
@@ -157,7 +152,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &BulletinCreate) -> Resul
         audience: Some(input.audience.normalize()),
         attachments: input.attachments.iter().map(AttachmentRequest::to_attachment).collect(),
         pinned: input.pinned,
-        expires_at: input.expires_at.map(truncate),
+        expires_at: input.expires_at.map(crate::db::stored_precision),
         status: BulletinStatus::Draft,
         recipient_count: Some(0),
         published_at: None,
@@ -369,7 +364,7 @@ pub fn update(
         return Err(ApiError::conflict("bulletin_archived", "the bulletin is archived and can no longer change"));
     }
     let mut next = patch.apply(&current);
-    next.expires_at = next.expires_at.map(truncate);
+    next.expires_at = next.expires_at.map(crate::db::stored_precision);
     if current.status == BulletinStatus::Published {
         let locked = locked_changes(&current, &next);
         if !locked.is_empty() {

@@ -256,6 +256,12 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// A client-given time as it will be stored and read back: to the microsecond.
+pub fn stored_precision(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
 /// A new time-ordered id (UUIDv7).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use rand::Rng;
@@ -74,7 +74,7 @@ pub struct Claimed {
 }
 
 fn stored(t: DateTime<Utc>) -> NaiveDateTime {
-    t.naive_utc().trunc_subsecs(6)
+    db::stored_precision(t).naive_utc()
 }
 
 impl Worker {

@@ -127,7 +127,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
         territories: input.territories.clone(),
         industries: input.industries.clone(),
         owner: input.owner.clone(),
-        next_review_at: input.next_review_at.map(truncate),
+        next_review_at: input.next_review_at.map(db::stored_precision),
         notes: input.notes.clone(),
         version: 1,
         created_at: now,
@@ -155,12 +155,6 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
         },
     )?;
     Ok(partner)
-}
-
-/// Timestamps are kept to the microsecond, as both backends store them.
-fn truncate(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    use chrono::SubsecRound;
-    t.trunc_subsecs(6)
 }
 
 /// A partner visible in `scope` (archived ones included: they are kept for history).
@@ -258,7 +252,7 @@ pub fn update(
         }
     }
     let mut next = patch.apply(&current);
-    next.next_review_at = next.next_review_at.map(truncate);
+    next.next_review_at = next.next_review_at.map(db::stored_precision);
     if name_key(&next.name) != name_key(&current.name) {
         ensure_name_free(conn, &next.name, Some(id))?;
     }
