@@ -34,7 +34,7 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, pool: r2d2::State, pool_max: u32) -> String {
+    pub fn render(&self, pool: r2d2::State, pool_max: u32, db_waiting: usize) -> String {
         let mut out = String::new();
         let series = self.series.lock().unwrap_or_else(|p| p.into_inner());
         let _ = writeln!(out, "# HELP channeldesk_http_requests_total HTTP requests by route and status.");
@@ -73,6 +73,12 @@ impl Metrics {
         let _ = writeln!(out, "# HELP channeldesk_db_pool_max_connections Configured pool size.");
         let _ = writeln!(out, "# TYPE channeldesk_db_pool_max_connections gauge");
         let _ = writeln!(out, "channeldesk_db_pool_max_connections {pool_max}");
+        let _ = writeln!(
+            out,
+            "# HELP channeldesk_db_waiting_requests Requests waiting for a turn at the database (all connections busy)."
+        );
+        let _ = writeln!(out, "# TYPE channeldesk_db_waiting_requests gauge");
+        let _ = writeln!(out, "channeldesk_db_waiting_requests {db_waiting}");
         out
     }
 }
@@ -90,13 +96,14 @@ mod tests {
         let m = Metrics::default();
         m.observe("GET", "/api/v1/partners/{id}", 200, 0.003);
         m.observe("GET", "/api/v1/partners/{id}", 200, 0.2);
-        let text = m.render(r2d2_state(), 4);
+        let text = m.render(r2d2_state(), 4, 3);
         assert!(text.contains(
             "channeldesk_http_requests_total{method=\"GET\",route=\"/api/v1/partners/{id}\",status=\"200\"} 2"
         ));
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"0.25\"} 2"));
         assert!(text.contains("channeldesk_db_pool_max_connections 4"));
+        assert!(text.contains("channeldesk_db_waiting_requests 3"));
     }
 
     fn r2d2_state() -> r2d2::State {

@@ -130,3 +130,65 @@ both!(emit_once_is_exactly_once_under_concurrency, |app: crate::helpers::TestApp
     let again = app.db.write_blocking(|conn| emit_once(conn, "once:r1", event())).expect("emit");
     assert!(again.is_some());
 });
+
+both!(database_work_beyond_the_pool_waits_its_turn, |app: crate::helpers::TestApp| async move {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::sync::RwLock;
+    let metric = |text: &str| -> Option<String> {
+        text.lines().find_map(|l| l.strip_prefix("channeldesk_db_waiting_requests ").map(str::to_string))
+    };
+    // The test app's pool has 4 connections: four reads parked on a gate hold every turn.
+    let gate = Arc::new(RwLock::new(()));
+    let closed = gate.write().await;
+    let holders: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, gate) = (app.db.clone(), gate.clone());
+            actix_web::rt::spawn(async move {
+                db.read(move |_| {
+                    drop(gate.blocking_read());
+                    Ok(())
+                })
+                .await
+            })
+        })
+        .collect();
+    let db = app.db.clone();
+    let queued = actix_web::rt::spawn(async move {
+        db.read(|conn| {
+            use diesel::prelude::*;
+            use diesel::sql_types::Integer;
+            #[derive(QueryableByName)]
+            struct One {
+                #[diesel(sql_type = Integer)]
+                one: i32,
+            }
+            Ok(diesel::sql_query("SELECT 1 AS one").get_result::<One>(conn)?.one)
+        })
+        .await
+    });
+    let mut seen = 0;
+    for _ in 0..500 {
+        seen = app.db.waiting();
+        if seen == 1 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen, 1, "the fifth read waits for a turn");
+    let metrics = app.get("/metrics").anonymous().send().await;
+    assert_eq!(metric(&metrics.text).as_deref(), Some("1"), "{}", metrics.text);
+    // A waiter whose client goes away stops counting.
+    let gave_up = actix_web::rt::time::timeout(Duration::from_millis(20), app.db.read(|_| Ok(()))).await;
+    assert!(gave_up.is_err(), "no turn is free while the gate is closed");
+    assert_eq!(app.db.waiting(), 1);
+    // Opening the gate lets everyone through, the waiter with a working connection.
+    drop(closed);
+    for h in holders {
+        h.await.expect("holder task").expect("holder read");
+    }
+    assert_eq!(queued.await.expect("queued task").expect("queued read"), 1);
+    assert_eq!(app.db.waiting(), 0);
+    let metrics = app.get("/metrics").anonymous().send().await;
+    assert_eq!(metric(&metrics.text).as_deref(), Some("0"));
+});
