@@ -126,6 +126,10 @@ impl r2d2::ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// The longest a request waits for its turn at the database before it is answered 503: a stuck
+/// database must not turn into requests that hang for as long as their clients are willing to wait.
+pub const MAX_WAIT: Duration = Duration::from_secs(10);
+
 /// The database handle the app shares: a pool plus, on SQLite, a writer lock. SQLite allows one
 /// writer at a time; taking turns in-process keeps writers from failing with SQLITE_BUSY when a
 /// deferred transaction upgrades to a write lock, and is cheaper than spinning on busy_timeout.
@@ -172,7 +176,7 @@ impl Db {
             .max_size(pool_size)
             .test_on_check_out(false)
             .idle_timeout(Some(Duration::from_secs(300)))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(MAX_WAIT)
             .build(manager)
             .map_err(|e| format!("cannot build the connection pool: {e}"))?;
         Ok(Self {
@@ -239,7 +243,14 @@ impl Db {
             return Ok(permit);
         }
         let _waiting = Waiting::enter(&self.waiting);
-        self.admission.clone().acquire_owned().await.map_err(|_| ApiError::unavailable("the database is closed"))
+        match tokio::time::timeout(MAX_WAIT, self.admission.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_closed)) => Err(ApiError::unavailable("the database is closed")),
+            Err(_elapsed) => Err(ApiError::unavailable(format!(
+                "every database connection stayed busy for {} s",
+                MAX_WAIT.as_secs()
+            ))),
+        }
     }
 
     /// Requests waiting for their turn at the database right now.

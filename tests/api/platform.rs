@@ -153,6 +153,24 @@ both!(database_work_beyond_the_pool_waits_its_turn, |app: crate::helpers::TestAp
             })
         })
         .collect();
+    // Nobody waits forever: with the clock moved past MAX_WAIT, a waiter is told 503. (Moved by
+    // hand: a paused clock does not run itself forward while blocking tasks, the holders, run.)
+    tokio::time::pause();
+    let db = app.db.clone();
+    let impatient = actix_web::rt::spawn(async move { db.read(|_| Ok(())).await });
+    for _ in 0..500 {
+        if app.db.waiting() == 1 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(app.db.waiting(), 1, "a fifth read waits");
+    // Past the deadline with room to spare: the timer wheel rounds deadlines up to the millisecond.
+    tokio::time::advance(channeldesk::db::MAX_WAIT + Duration::from_secs(1)).await;
+    let refused = impatient.await.expect("impatient task").expect_err("no turn within MAX_WAIT");
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::resume();
+    assert_eq!(app.db.waiting(), 0);
     let db = app.db.clone();
     let queued = actix_web::rt::spawn(async move {
         db.read(|conn| {
