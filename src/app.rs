@@ -1,4 +1,6 @@
-//! Building the actix application and running it.
+//! The composition root: the only file that knows every room. It registers their routes (for
+//! serving and for the OpenAPI document alike), builds the state, starts the background jobs and
+//! the delivery worker, and binds the server. Nothing imports it but `main.rs` and the tests.
 
 use std::net::TcpListener;
 
@@ -11,25 +13,24 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::http::auth::AuthCache;
-use crate::http::metrics::Metrics;
-use crate::http::RouteTable;
+use crate::state::{AppState, RouteTable};
 
-/// What every request can reach.
-pub struct AppState {
-    pub db: Db,
-    pub config: Config,
-    pub metrics: Metrics,
-    pub routes: RouteTable,
-    pub auth_cache: AuthCache,
+/// The state every worker shares, with the route table of the documented API.
+pub fn state(db: Db, config: Config) -> web::Data<AppState> {
+    AppState::new(db, config, RouteTable::from_spec(spec()))
 }
 
-impl AppState {
-    pub fn new(db: Db, config: Config) -> web::Data<Self> {
-        let routes = RouteTable::from_spec(crate::openapi::spec());
-        let auth_cache = AuthCache::new(std::time::Duration::from_secs(config.auth_cache_secs));
-        web::Data::new(AppState { db, config, metrics: Metrics::default(), routes, auth_cache })
-    }
+/// The complete OpenAPI document. Built once: it is the same for every worker and request.
+pub fn spec() -> &'static utoipa::openapi::OpenApi {
+    static SPEC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        let (_, doc) = routes_app(<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi());
+        crate::openapi::complete(doc)
+    })
+}
+
+pub fn spec_json() -> String {
+    spec().to_pretty_json().unwrap_or_default()
 }
 
 /// Every documented route, registered once for both serving and the OpenAPI document.
@@ -84,7 +85,7 @@ pub fn mk_app(
     let (app, _) = routes_app(utoipa::openapi::OpenApi::default());
     app.app_data(state)
         .service(web::redirect("/swagger-ui", "/swagger-ui/"))
-        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", crate::openapi::spec().clone()))
+        .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", spec().clone()))
         .default_service(web::to(crate::http::fallback))
         .wrap(from_fn(crate::http::idempotency::middleware))
         .wrap(from_fn(crate::http::request_context))
@@ -117,7 +118,7 @@ impl Application {
         let listener = TcpListener::bind(&config.bind).map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let workers = config.workers;
-        let state = AppState::new(db, config);
+        let state = state(db, config);
         let mut server = HttpServer::new(move || mk_app(state.clone())).shutdown_timeout(30);
         if let Some(n) = workers {
             server = server.workers(n);

@@ -3,12 +3,7 @@
 use std::str::FromStr;
 
 use crate::db::DbUrl;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
+use crate::telemetry::LogFormat;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -31,7 +26,7 @@ pub struct Config {
     pub auth_cache_secs: u64,
     /// `CHANNELDESK_MEETING_REMINDER_LEADS`: how long before a meeting `meeting.reminder` goes
     /// out, e.g. `24h,1h` (the default), `2d,90m`; `none` turns reminders off.
-    pub meeting_reminder_leads: Vec<crate::meetings::reminders::Lead>,
+    pub meeting_reminder_leads: Vec<Lead>,
     /// `CHANNELDESK_RISK_SCAN_INTERVAL_SECS`: how often the contract risk scan runs (default 86400,
     /// daily; 60–2592000). It also runs once at start-up.
     pub risk_scan_interval_secs: u64,
@@ -135,7 +130,7 @@ impl NotifyConfig {
         let wecom = match (secret("CHANNELDESK_WECOM_TOKEN"), secret("CHANNELDESK_WECOM_AES_KEY")) {
             (None, None) => None,
             (Some(token), Some(aes_key)) => {
-                if crate::bots::crypto::decode_aes_key(&aes_key).is_none() {
+                if crate::platforms::crypto::decode_aes_key(&aes_key).is_none() {
                     return Err("CHANNELDESK_WECOM_AES_KEY must be the 43-character EncodingAESKey".into());
                 }
                 Some(WecomCallbackConfig {
@@ -187,10 +182,8 @@ impl Config {
                 None => None,
                 Some(_) => Some(parse_var(&lookup, "CHANNELDESK_WORKERS", 1, 1..=256)?),
             },
-            meeting_reminder_leads: crate::meetings::reminders::parse_leads(
-                lookup("CHANNELDESK_MEETING_REMINDER_LEADS")
-                    .as_deref()
-                    .unwrap_or(crate::meetings::reminders::DEFAULT_LEADS),
+            meeting_reminder_leads: parse_leads(
+                lookup("CHANNELDESK_MEETING_REMINDER_LEADS").as_deref().unwrap_or(DEFAULT_LEADS),
             )?,
             risk_scan_interval_secs: parse_var(&lookup, "CHANNELDESK_RISK_SCAN_INTERVAL_SECS", 86_400, 60..=2_592_000)?,
             notify: NotifyConfig::from_lookup(&lookup)?,
@@ -207,8 +200,7 @@ impl Config {
             body_limit_bytes: 256 * 1024,
             workers: Some(1),
             auth_cache_secs: 5,
-            meeting_reminder_leads: crate::meetings::reminders::parse_leads(crate::meetings::reminders::DEFAULT_LEADS)
-                .unwrap_or_default(),
+            meeting_reminder_leads: parse_leads(DEFAULT_LEADS).unwrap_or_default(),
             risk_scan_interval_secs: 86_400,
             // Tests aim robots and webhooks at fake servers on loopback.
             notify: NotifyConfig {
@@ -217,6 +209,64 @@ impl Config {
             },
         }
     }
+}
+
+/// How long before a meeting a reminder goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Lead {
+    pub minutes: u32,
+}
+
+impl Lead {
+    pub fn duration(self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.minutes))
+    }
+
+    /// `24h`, `90m`: the form used in event keys and payloads.
+    pub fn label(self) -> String {
+        if self.minutes % 60 == 0 {
+            format!("{}h", self.minutes / 60)
+        } else {
+            format!("{}m", self.minutes)
+        }
+    }
+}
+
+pub const DEFAULT_LEADS: &str = "24h,1h";
+
+/// Parses `CHANNELDESK_MEETING_REMINDER_LEADS`: comma-separated `<n>m`, `<n>h` or `<n>d`, each
+/// from 1 minute to 30 days, at most 10; `none` (or an empty value) turns reminders off.
+pub fn parse_leads(raw: &str) -> Result<Vec<Lead>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut leads = Vec::new();
+    for part in raw.split(',') {
+        let part = part.trim();
+        let bad = || format!("CHANNELDESK_MEETING_REMINDER_LEADS: {part:?} is not a lead time such as 24h, 90m or 2d");
+        let unit = part.chars().last().ok_or_else(bad)?;
+        let n: u32 = part[..part.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+        let minutes = match unit {
+            'm' => Some(n),
+            'h' => n.checked_mul(60),
+            'd' => n.checked_mul(1440),
+            _ => None,
+        }
+        .ok_or_else(bad)?;
+        if !(1..=30 * 1440).contains(&minutes) {
+            return Err(format!("CHANNELDESK_MEETING_REMINDER_LEADS: {part:?} must be between 1 minute and 30 days"));
+        }
+        let lead = Lead { minutes };
+        if !leads.contains(&lead) {
+            leads.push(lead);
+        }
+    }
+    if leads.len() > 10 {
+        return Err("CHANNELDESK_MEETING_REMINDER_LEADS: at most 10 lead times".into());
+    }
+    leads.sort();
+    Ok(leads)
 }
 
 /// Twice the cores, at least 4. Database work here is short and CPU-bound (SQLite in-process, or
@@ -277,6 +327,21 @@ mod tests {
         assert_eq!(leads.meeting_reminder_leads.iter().map(|l| l.minutes).collect::<Vec<_>>(), vec![90, 2880]);
         let pg = Config::from_lookup(env(&[("DATABASE_URL", "postgres://u@h/db")])).expect("pg");
         assert_eq!(pg.database_url, DbUrl::Postgres("postgres://u@h/db".into()));
+    }
+
+    #[test]
+    fn leads_parse_and_sort() {
+        let leads = parse_leads(DEFAULT_LEADS).unwrap();
+        assert_eq!(leads, vec![Lead { minutes: 60 }, Lead { minutes: 1440 }]);
+        assert_eq!(leads[1].label(), "24h");
+        assert_eq!(
+            parse_leads(" 90m , 2d,1h,1h").unwrap().iter().map(|l| l.label()).collect::<Vec<_>>(),
+            vec!["1h", "90m", "48h"]
+        );
+        assert!(parse_leads("none").unwrap().is_empty());
+        for bad in ["24", "h", "-1h", "0m", "31d", "1w", "1h,,2h", "1时"] {
+            assert!(parse_leads(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! channeldesk: channel management for key-account marketing.
 
+pub mod access;
 pub mod advice;
 pub mod api_keys;
 pub mod app;
@@ -19,6 +20,8 @@ pub mod notify;
 pub mod openapi;
 pub mod ops;
 pub mod partners;
+pub mod platforms;
+pub mod state;
 pub mod telemetry;
 pub mod validation;
 

@@ -2,8 +2,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use channeldesk::api_keys::model::{ApiKeyCreate, Role};
-use channeldesk::audit::Actor;
+use channeldesk::access::Actor;
+use channeldesk::access::Role;
+use channeldesk::api_keys::model::ApiKeyCreate;
 use channeldesk::config::Config;
 use channeldesk::db::{self, Db};
 
@@ -64,7 +65,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<(), String> {
     if let Command::Openapi = command {
-        println!("{}", channeldesk::openapi::spec_json());
+        println!("{}", channeldesk::app::spec_json());
         return Ok(());
     }
     let config = Config::from_env()?;

@@ -1,14 +1,12 @@
-//! The OpenAPI 3.1 document: collected from the handlers' own annotations, then completed with
-//! what every operation shares (bearer security, problem+json error responses).
-
-use std::sync::OnceLock;
+//! The OpenAPI 3.1 document: collected from the handlers' own annotations (`app::spec`), then
+//! completed here with what every operation shares (bearer security, problem+json error responses).
 
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::Required;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
-use utoipa::{Modify, OpenApi as _};
+use utoipa::Modify;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -54,18 +52,11 @@ impl Modify for Shared {
     }
 }
 
-/// The complete document. Built once: it is the same for every worker and request.
-pub fn spec() -> &'static OpenApi {
-    static SPEC: OnceLock<OpenApi> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let (_, mut doc) = crate::app::routes_app(ApiDoc::openapi());
-        add_shared_responses(&mut doc);
-        state_text_rules(doc)
-    })
-}
-
-pub fn spec_json() -> String {
-    spec().to_pretty_json().unwrap_or_default()
+/// Completes the document collected from the handlers (`app::spec`) with what every operation
+/// shares.
+pub fn complete(mut doc: OpenApi) -> OpenApi {
+    add_shared_responses(&mut doc);
+    state_text_rules(doc)
 }
 
 /// Problem responses every operation can give, and the bearer requirement on `/api/v1`.
@@ -74,15 +65,15 @@ fn add_shared_responses(doc: &mut OpenApi) {
         // The bot callbacks authenticate by the platform's signature and declare their own answers.
         let authenticated = path.starts_with("/api/v1/") && !path.starts_with("/api/v1/integrations/");
         for op in [&mut item.get, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
-            complete(op, authenticated, false);
+            complete_operation(op, authenticated, false);
         }
         if let Some(op) = &mut item.post {
-            complete(op, authenticated, true);
+            complete_operation(op, authenticated, true);
         }
     }
 }
 
-fn complete(op: &mut Operation, authenticated: bool, is_post: bool) {
+fn complete_operation(op: &mut Operation, authenticated: bool, is_post: bool) {
     let has_body = op.request_body.is_some();
     let mut shared: Vec<(&str, &str)> =
         vec![("500", "Internal error (the body carries `request_id`)"), ("503", "Database unavailable")];

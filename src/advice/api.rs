@@ -1,8 +1,8 @@
 use actix_web::{post, HttpResponse};
 
 use super::model::{advise as compute, Advice, AdviceRequest};
+use crate::access::Caller;
 use crate::error::ApiError;
-use crate::http::auth::Caller;
 use crate::http::extract::Json;
 
 /// Recommend direct, indirect or hybrid channels for a product, its market and your resources.

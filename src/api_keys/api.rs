@@ -3,11 +3,11 @@ use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 
 use super::model::{ApiKey, ApiKeyCreate, ApiKeyCreated};
 use super::store;
-use crate::app::AppState;
+use crate::access::Caller;
 use crate::error::ApiError;
-use crate::http::auth::Caller;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::state::AppState;
 use crate::validation::path_id;
 
 /// Create an API key (admin). The secret is in this response only.

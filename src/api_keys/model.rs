@@ -6,11 +6,7 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 use crate::validation::Check;
 
-crate::text_enum! {
-    /// admin: everything, including keys. manager: read and write domain data. viewer: read.
-    /// partner: bound to one partner, sees only its own records.
-    Role { Admin => "admin", Manager => "manager", Viewer => "viewer", Partner => "partner" }
-}
+use crate::access::Role;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,12 +1,14 @@
 use diesel::prelude::*;
 use subtle::ConstantTimeEq;
 
-use super::model::{self, ApiKey, ApiKeyCreate, ApiKeyCreated, Role};
-use crate::audit::{self, Actor};
+use super::model::{self, ApiKey, ApiKeyCreate, ApiKeyCreated};
+use crate::access::Actor;
+use crate::access::Caller;
+use crate::access::Role;
+use crate::audit;
 use crate::db::schema::{api_keys as k, partners};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::http::auth::Caller;
 use crate::http::pagination::PageRequest;
 
 type Row =

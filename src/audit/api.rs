@@ -1,12 +1,12 @@
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::{AuditEvent, AuditFilter};
-use crate::api_keys::model::Role;
-use crate::app::AppState;
+use crate::access::Caller;
+use crate::access::Role;
 use crate::error::ApiError;
-use crate::http::auth::Caller;
 use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams};
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list);

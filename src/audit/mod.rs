@@ -12,19 +12,7 @@ use crate::db::schema::audit_events as ae;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 
-/// The API key behind a change.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub key_id: String,
-    pub name: String,
-}
-
-impl Actor {
-    /// Changes made by the service itself (background scans, the CLI).
-    pub fn system(name: &str) -> Self {
-        Self { key_id: "system".into(), name: name.into() }
-    }
-}
+use crate::access::Actor;
 
 /// Field-by-field differences between two serialized versions: `{field: {old, new}}` for every
 /// top-level field that differs. `old` of a create and `new` of a hard delete are `null`.

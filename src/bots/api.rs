@@ -12,12 +12,13 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::commands::{self, Asker};
-use super::crypto::{self, CryptoError, WecomCrypto};
-use super::{store, xml};
-use crate::app::AppState;
+use super::store;
 use crate::error::ApiError;
-use crate::notify::model::Platform;
-use crate::notify::render::format::{self, Style};
+use crate::platforms::crypto::{self, CryptoError, WecomCrypto};
+use crate::platforms::format::{self, Style};
+use crate::platforms::xml;
+use crate::platforms::Platform;
+use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
 /// How far a callback's timestamp may be from our clock.
@@ -42,7 +43,7 @@ async fn answer_once(
     asker: Asker,
     msg_id: Option<String>,
     text: String,
-    make_reply: impl FnOnce(&crate::notify::render::Message) -> String + Send + 'static,
+    make_reply: impl FnOnce(&crate::platforms::format::Message) -> String + Send + 'static,
 ) -> Result<String, ApiError> {
     state
         .db

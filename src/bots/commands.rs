@@ -5,28 +5,29 @@
 //! `fn(&mut CommandContext<'_>, &str) -> Result<Message, ApiError>` (the `&str` is the text after
 //! the command word, trimmed), read through `ctx.scope` (a chat bound to a partner sees what that
 //! partner's API key would), and list it with its names, usage and summary. The help lists every
-//! entry, and unknown text gets the help. Replies are `notify::render::Message`s; the callback
+//! entry, and unknown text gets the help. Replies are `platforms::format::Message`s; the callback
 //! formats them per platform within the byte limits.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::store;
+use crate::access::Scope;
 use crate::contracts::model::{ContractFilter, ContractStatus};
 use crate::contracts::risks::{business_date, Severity};
 use crate::db::schema::partners as p;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::http::auth::Scope;
 use crate::http::pagination::PageRequest;
 use crate::meetings::model::{ActionItemFilter, ActionItemStatus, ChatUserid, MeetingFilter, MeetingStatus};
-use crate::notify::model::Platform;
 use crate::notify::render::bulletins::{category_label, importance_tag};
 use crate::notify::render::contracts::{chinese_part, risk_label, severity_label, term_text};
 use crate::notify::render::meetings::{when, when_short};
 use crate::notify::render::partners::partner_lines;
-use crate::notify::render::{clip_chars, local_time, plain, Message};
+use crate::notify::render::{clip_chars, local_time, plain};
 use crate::partners::model::{name_key, Partner, PartnerFilter};
+use crate::platforms::format::Message;
+use crate::platforms::Platform;
 use crate::{bulletins, contracts, meetings};
 
 /// Who asked, and from which chat.

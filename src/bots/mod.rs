@@ -9,9 +9,7 @@
 
 pub mod api;
 pub mod commands;
-pub mod crypto;
 pub mod store;
-pub mod xml;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(api::dingtalk_callback).service(api::wecom_verify).service(api::wecom_message);

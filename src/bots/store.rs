@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::schema::{bot_channels as bc, bot_inbound as bi, partner_contacts as pc};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::notify::model::Platform;
+use crate::platforms::Platform;
 
 /// Answers are kept this long; platforms retry within seconds.
 const KEEP_HOURS: i64 = 24;

@@ -4,16 +4,17 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::model::*;
-use crate::audit::{self, Actor};
+use crate::access::Actor;
+use crate::access::Scope;
+use crate::audit;
+use crate::db::like_pattern;
 use crate::db::schema::{bulletin_recipients as br, bulletins as b, partner_contacts as pc, partners as p};
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::{ApiError, FieldError};
 use crate::events::{self, NewEvent};
-use crate::http::auth::Scope;
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::partners::model::{ChannelType, PartnerStatus, Tier};
-use crate::partners::store::like_pattern;
 
 pub fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "bulletin_not_found", "bulletin not found")

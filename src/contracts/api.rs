@@ -8,12 +8,12 @@ use super::model::*;
 use super::risks::{self, Risk, RiskCode, Severity};
 use super::terms::{Term, TermCreate, TermUpdate};
 use super::{render, store};
-use crate::app::AppState;
+use crate::access::Caller;
 use crate::error::ApiError;
-use crate::http::auth::Caller;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams, PageRequest};
+use crate::state::AppState;
 use crate::validation::{input_id, path_id};
 
 fn location(id: &str) -> String {

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::model::{Contract, ContractStatus};
 use super::terms::{Params, TermKind, REQUIRED_KINDS};
-use crate::http::auth::Scope;
+use crate::access::Scope;
 
 crate::text_enum! {
     /// missing_required_terms · expiring · expired_but_active · exclusivity_overlap · territory_conflict

@@ -11,17 +11,18 @@ use serde_json::{json, Value};
 use super::model::*;
 use super::risks::{self, Risk, Subject, TermFact};
 use super::terms::{self, Params, Term, TermContent, TermCreate, TermKind, TermUpdate, REQUIRED_KINDS};
-use crate::audit::{self, Actor};
+use crate::access::Actor;
+use crate::access::Scope;
+use crate::audit;
+use crate::db::like_pattern;
 use crate::db::schema::{
     contract_amendments as am, contract_open_risks as open, contract_terms as ct, contracts as k, partners,
 };
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::ApiError;
 use crate::events::{self, NewEvent};
-use crate::http::auth::Scope;
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
-use crate::partners::store::like_pattern;
 use crate::validation::Check;
 
 pub fn contract_not_found() -> ApiError {

@@ -218,6 +218,7 @@ impl Db {
             f(&mut conn)
         })
         .await
+        .map_err(blocking_failed)?
     }
 
     /// Runs `f` in one transaction: the change, its audit record and its outbox events commit
@@ -234,6 +235,7 @@ impl Db {
             db.write_blocking(f)
         })
         .await
+        .map_err(blocking_failed)?
     }
 
     /// Waits for a turn at the database. The permit moves into the blocking task, so a request
@@ -272,6 +274,10 @@ impl Db {
         let conn: &mut DbConn = &mut conn;
         conn.transaction(f)
     }
+}
+
+fn blocking_failed(e: tokio::task::JoinError) -> ApiError {
+    ApiError::internal(format!("blocking task failed: {e}"))
 }
 
 /// Applies pending migrations of the connection's backend; returns how many ran.
@@ -324,6 +330,12 @@ pub fn now() -> chrono::NaiveDateTime {
 pub fn stored_precision(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     t.trunc_subsecs(6)
+}
+
+/// `%text%` with LIKE's own wildcards taken literally.
+pub fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// A new time-ordered id (UUIDv7).

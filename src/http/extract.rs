@@ -8,8 +8,8 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
 use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 
 pub struct Json<T>(pub T);
 

@@ -14,10 +14,10 @@ use diesel::prelude::*;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::db::schema::idempotency_keys as ik;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 const KEEP_HOURS: i64 = 24;

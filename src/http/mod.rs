@@ -1,24 +1,23 @@
 //! Cross-cutting HTTP: authentication, extractors, pagination, ETags, idempotency, request ids,
-//! metrics, and the answers for unknown paths and methods.
+//! the latency metric, and the answers for unknown paths and methods.
 
 pub mod auth;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;
-pub mod metrics;
 pub mod pagination;
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -58,46 +57,6 @@ pub async fn request_context(
         res.headers_mut().insert(header::HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(res)
-}
-
-/// The methods each documented path answers, read from the OpenAPI spec, so that a wrong method
-/// on a known path is a 405 with `Allow` rather than actix's 404.
-pub struct RouteTable {
-    routes: Vec<(ResourceDef, Vec<Method>)>,
-}
-
-impl RouteTable {
-    pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
-        let routes = spec
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let mut methods: Vec<Method> = Vec::new();
-                let ops = [
-                    (Method::GET, item.get.is_some()),
-                    (Method::POST, item.post.is_some()),
-                    (Method::PUT, item.put.is_some()),
-                    (Method::PATCH, item.patch.is_some()),
-                    (Method::DELETE, item.delete.is_some()),
-                ];
-                for (m, present) in ops {
-                    if present {
-                        methods.push(m);
-                    }
-                }
-                if methods.contains(&Method::GET) {
-                    methods.push(Method::HEAD);
-                }
-                (ResourceDef::new(path.as_str()), methods)
-            })
-            .collect();
-        Self { routes }
-    }
-
-    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
-        self.routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.as_slice())
-    }
 }
 
 /// The app's default service: 405 with `Allow` on a known path, else 404; both problem+json.

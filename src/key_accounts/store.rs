@@ -1,13 +1,14 @@
 use diesel::prelude::*;
 
 use super::model::*;
-use crate::audit::{self, Actor};
+use crate::access::Actor;
+use crate::audit;
+use crate::db::like_pattern;
 use crate::db::schema::{key_account_assignments as a, key_account_primary_lines as pl, key_accounts as ka, partners};
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
-use crate::partners::store::like_pattern;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = ka)]

@@ -14,74 +14,17 @@
 
 use std::sync::RwLock;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::store;
+use crate::config::Lead;
 use crate::db::schema::{action_items as ai, event_keys as ek};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::events::{self, NewEvent};
 use crate::jobs::Job;
-
-/// How long before a meeting a reminder goes out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Lead {
-    pub minutes: u32,
-}
-
-impl Lead {
-    pub fn duration(self) -> Duration {
-        Duration::minutes(i64::from(self.minutes))
-    }
-
-    /// `24h`, `90m`: the form used in event keys and payloads.
-    pub fn label(self) -> String {
-        if self.minutes % 60 == 0 {
-            format!("{}h", self.minutes / 60)
-        } else {
-            format!("{}m", self.minutes)
-        }
-    }
-}
-
-pub const DEFAULT_LEADS: &str = "24h,1h";
-
-/// Parses `CHANNELDESK_MEETING_REMINDER_LEADS`: comma-separated `<n>m`, `<n>h` or `<n>d`, each
-/// from 1 minute to 30 days, at most 10; `none` (or an empty value) turns reminders off.
-pub fn parse_leads(raw: &str) -> Result<Vec<Lead>, String> {
-    let raw = raw.trim();
-    if raw.is_empty() || raw.eq_ignore_ascii_case("none") {
-        return Ok(Vec::new());
-    }
-    let mut leads = Vec::new();
-    for part in raw.split(',') {
-        let part = part.trim();
-        let bad = || format!("CHANNELDESK_MEETING_REMINDER_LEADS: {part:?} is not a lead time such as 24h, 90m or 2d");
-        let unit = part.chars().last().ok_or_else(bad)?;
-        let n: u32 = part[..part.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
-        let minutes = match unit {
-            'm' => Some(n),
-            'h' => n.checked_mul(60),
-            'd' => n.checked_mul(1440),
-            _ => None,
-        }
-        .ok_or_else(bad)?;
-        if !(1..=30 * 1440).contains(&minutes) {
-            return Err(format!("CHANNELDESK_MEETING_REMINDER_LEADS: {part:?} must be between 1 minute and 30 days"));
-        }
-        let lead = Lead { minutes };
-        if !leads.contains(&lead) {
-            leads.push(lead);
-        }
-    }
-    if leads.len() > 10 {
-        return Err("CHANNELDESK_MEETING_REMINDER_LEADS: at most 10 lead times".into());
-    }
-    leads.sort();
-    Ok(leads)
-}
 
 /// The lead whose reminder is due for a meeting starting at `starts_at`: the shortest lead that
 /// has been reached, or none when the meeting is too far off or already started.
@@ -161,7 +104,7 @@ static LEADS: RwLock<Option<Vec<Lead>>> = RwLock::new(None);
 
 fn current_leads() -> Vec<Lead> {
     let set = LEADS.read().map(|g| g.clone()).unwrap_or_else(|p| p.into_inner().clone());
-    set.unwrap_or_else(|| parse_leads(DEFAULT_LEADS).unwrap_or_default())
+    set.unwrap_or_else(|| crate::config::parse_leads(crate::config::DEFAULT_LEADS).unwrap_or_default())
 }
 
 fn run(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
@@ -185,25 +128,11 @@ pub const JOB: Job = Job { name: "meeting_reminders", every: std::time::Duration
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn leads_parse_and_sort() {
-        let leads = parse_leads(DEFAULT_LEADS).unwrap();
-        assert_eq!(leads, vec![Lead { minutes: 60 }, Lead { minutes: 1440 }]);
-        assert_eq!(leads[1].label(), "24h");
-        assert_eq!(
-            parse_leads(" 90m , 2d,1h,1h").unwrap().iter().map(|l| l.label()).collect::<Vec<_>>(),
-            vec!["1h", "90m", "48h"]
-        );
-        assert!(parse_leads("none").unwrap().is_empty());
-        for bad in ["24", "h", "-1h", "0m", "31d", "1w", "1h,,2h", "1时"] {
-            assert!(parse_leads(bad).is_err(), "{bad}");
-        }
-    }
+    use chrono::Duration;
 
     #[test]
     fn the_shortest_reached_lead_is_due() {
-        let leads = parse_leads("24h,1h").unwrap();
+        let leads = crate::config::parse_leads("24h,1h").unwrap();
         let start: DateTime<Utc> = "2027-01-04T02:00:00Z".parse().unwrap();
         assert_eq!(due_lead(&leads, start, start - Duration::hours(25)), None);
         assert_eq!(due_lead(&leads, start, start - Duration::hours(24)).map(Lead::label).as_deref(), Some("24h"));

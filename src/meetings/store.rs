@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 use super::model::*;
 use super::series;
-use crate::audit::{self, Actor};
+use crate::access::Actor;
+use crate::access::Scope;
+use crate::audit;
 use crate::db::schema::{
     action_items as ai, key_accounts as ka, meeting_partners as mp, meetings as m, partner_contacts as pc,
     partners as p,
@@ -16,7 +18,6 @@ use crate::db::schema::{
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::ApiError;
 use crate::events::{self, NewEvent};
-use crate::http::auth::Scope;
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::Check;
@@ -1033,7 +1034,7 @@ pub fn open_items_of(
     // Meetings whose stored attendees (compact JSON) carry the userid; verified below, since LIKE
     // ignores case on SQLite.
     let needle = format!("\"{}\":{}", userid.field(), dbjson::encode(userid.value()));
-    let attended = m::attendees.like(crate::partners::store::like_pattern(&needle)).escape('\\');
+    let attended = m::attendees.like(crate::db::like_pattern(&needle)).escape('\\');
     let mut q = ai::table
         .inner_join(m::table)
         .filter(ai::status.eq(ActionItemStatus::Open.as_str()))

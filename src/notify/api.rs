@@ -3,15 +3,15 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 
 use super::model::*;
-use super::render::{format, Message};
 use super::{send, store};
-use crate::app::AppState;
+use crate::access::Caller;
 use crate::db::schema::bot_send_log as sl;
 use crate::error::ApiError;
-use crate::http::auth::Caller;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::platforms::format::{self, Message};
+use crate::state::AppState;
 use crate::validation::path_id;
 
 const PROBLEM: &str = "application/problem+json";

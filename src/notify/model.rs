@@ -10,12 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::partners::model::{nullable, Tier};
+use crate::platforms::Platform;
 use crate::validation::{Check, MAX_SHORT_TEXT};
-
-crate::text_enum! {
-    /// wecom: 企业微信 group robot; dingtalk: 钉钉 custom robot.
-    Platform { Wecom => "wecom", Dingtalk => "dingtalk" }
-}
 
 crate::text_enum! {
     /// A bulletin's importance (bulletins issue), lowest first.

@@ -6,8 +6,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::model::Platform;
-use crate::bots::crypto;
+use crate::platforms::crypto;
+use crate::platforms::Platform;
 
 /// Where a message goes, with the credentials needed to send it.
 #[derive(Clone)]
@@ -100,7 +100,7 @@ pub async fn send(
     match to {
         Destination::Robot { platform, webhook_url, secret } => {
             // The formatter keeps every message within the limit; this is the last line of defence.
-            if !crate::notify::render::format::within_limit(*platform, body) {
+            if !crate::platforms::format::within_limit(*platform, body) {
                 return Attempt {
                     outcome: Outcome::Permanent,
                     http_status: None,

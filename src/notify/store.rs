@@ -5,12 +5,14 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::model::*;
-use crate::audit::{self, Actor};
+use crate::access::Actor;
+use crate::audit;
 use crate::db::schema::{bot_channels as bc, bot_subscriptions as bs, deliveries as d, partners, webhooks as wh};
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
 use crate::partners::model::Tier;
+use crate::platforms::Platform;
 
 fn not_found(what: &'static str) -> ApiError {
     let code = match what {

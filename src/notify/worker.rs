@@ -29,7 +29,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::model::{DeliveryStatus, TargetKind};
-use super::render::{self, format};
+use super::render;
 use super::route;
 use super::send::{self, Attempt, Destination, Outcome};
 use super::store::{ChannelRow, DeliveryRow, SubscriptionRow, WebhookRow};
@@ -41,6 +41,7 @@ use crate::db::schema::{
 use crate::db::{self, json as dbjson, Db, DbConn};
 use crate::error::ApiError;
 use crate::events::{self, Event};
+use crate::platforms::format::{self, Message};
 
 diesel::alias!(crate::db::schema::deliveries as earlier: EarlierDeliveries);
 
@@ -223,7 +224,7 @@ fn insert_delivery(
 /// A renderer that fails (say, on a payload of an unexpected shape) must not stop delivery: for
 /// an unbound channel the generic renderer takes over; a channel bound to a partner gets only the
 /// headline and the link, since the generic renderer shows the whole payload.
-fn render_event(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Result<render::Message, ApiError> {
+fn render_event(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Result<Message, ApiError> {
     match render::render(conn, event, viewer) {
         Ok(m) => Ok(m),
         Err(err) => {
@@ -274,7 +275,7 @@ pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, base_url: Option<&str>) ->
             let facts = route::facts(conn, event)?;
             // Rendered once per reader: unbound channels share one message, each bound partner
             // gets its own view.
-            let mut messages: Vec<(Option<String>, render::Message)> = Vec::new();
+            let mut messages: Vec<(Option<String>, Message)> = Vec::new();
             for (platform, ch, filters) in &routed {
                 if ch.partner_id.as_deref().is_some_and(|pid| !facts.visible_to_partner(pid)) {
                     continue;

@@ -3,12 +3,12 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::model::*;
 use super::store;
-use crate::app::AppState;
+use crate::access::Caller;
 use crate::error::ApiError;
-use crate::http::auth::Caller;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::state::AppState;
 use crate::validation::path_id;
 
 fn location(id: &str) -> String {

@@ -2,12 +2,13 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::model::*;
-use crate::audit::{self, Actor};
+use crate::access::Actor;
+use crate::access::Scope;
+use crate::audit;
 use crate::db::schema::{partner_contacts as pc, partner_territories as pt, partners as p};
-use crate::db::{self, json as dbjson, DbConn};
+use crate::db::{self, json as dbjson, like_pattern, DbConn};
 use crate::error::ApiError;
 use crate::events::{self, NewEvent};
-use crate::http::auth::Scope;
 use crate::http::pagination::PageRequest;
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -207,12 +208,6 @@ pub fn list(
     let rows: Vec<PartnerRow> =
         q.order(p::id.desc()).limit(page.limit + 1).select(PartnerRow::as_select()).load(conn)?;
     rows.into_iter().map(PartnerRow::into_model).collect()
-}
-
-/// `%text%` with LIKE's own wildcards taken literally.
-pub fn like_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 /// Writes `next` over `current` if nobody changed it in between (else 412).

@@ -1,5 +1,5 @@
 use actix_web::http::{Method, StatusCode};
-use channeldesk::api_keys::model::Role;
+use channeldesk::access::Role;
 use channeldesk::events::Event;
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! iCalendar export, read back with an independent parser (the `icalendar` crate).
 
 use actix_web::http::StatusCode;
-use channeldesk::api_keys::model::Role;
+use channeldesk::access::Role;
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, CalendarComponent, Component, EventLike};
 use serde_json::{json, Value};

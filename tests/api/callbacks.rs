@@ -2,9 +2,9 @@
 //! partner scoping.
 
 use actix_web::http::{Method, StatusCode};
-use channeldesk::bots::crypto::{self, WecomCrypto};
-use channeldesk::bots::xml;
 use channeldesk::config::{Secret, WecomCallbackConfig};
+use channeldesk::platforms::crypto::{self, WecomCrypto};
+use channeldesk::platforms::xml;
 use chrono::Utc;
 use serde_json::{json, Value};
 

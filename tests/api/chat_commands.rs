@@ -6,10 +6,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::http::{Method, StatusCode};
-use channeldesk::bots::xml;
 use channeldesk::contracts::risks::business_date;
-use channeldesk::notify::model::Platform;
-use channeldesk::notify::render::format;
+use channeldesk::platforms::format;
+use channeldesk::platforms::xml;
+use channeldesk::platforms::Platform;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! Risk warnings computed from contracts and terms, and the scan that announces them once.
 
 use actix_web::http::StatusCode;
-use channeldesk::api_keys::model::Role;
+use channeldesk::access::Role;
 use channeldesk::contracts::{risks::business_date, scan};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use channeldesk::bots::crypto;
+use channeldesk::platforms::crypto;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone)]

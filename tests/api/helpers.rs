@@ -11,9 +11,10 @@ use actix_web::body::{to_bytes, BoxBody};
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test::TestRequest;
-use channeldesk::api_keys::model::{ApiKeyCreate, Role};
-use channeldesk::app::{mk_app, AppState};
-use channeldesk::audit::Actor;
+use channeldesk::access::Actor;
+use channeldesk::access::Role;
+use channeldesk::api_keys::model::ApiKeyCreate;
+use channeldesk::app::mk_app;
 use channeldesk::config::Config;
 use channeldesk::db::{self, Db, DbConn, DbUrl};
 use diesel::connection::SimpleConnection;
@@ -248,7 +249,7 @@ impl TestApp {
 }
 
 async fn service(db: Db, config: Config) -> Call {
-    let state = AppState::new(db, config);
+    let state = channeldesk::app::state(db, config);
     let service = Rc::new(actix_web::test::init_service(mk_app(state)).await);
     Rc::new(move |req| {
         let service = service.clone();

@@ -1,5 +1,5 @@
 use actix_web::http::StatusCode;
-use channeldesk::api_keys::model::Role;
+use channeldesk::access::Role;
 use serde_json::json;
 
 use crate::both;

@@ -2,7 +2,7 @@
 //! cancelling.
 
 use actix_web::http::StatusCode;
-use channeldesk::api_keys::model::Role;
+use channeldesk::access::Role;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! Meetings and action items: CRUD, status moves, validation, scoping, carry-over, reminders.
 
 use actix_web::http::StatusCode;
-use channeldesk::api_keys::model::Role;
+use channeldesk::access::Role;
 use channeldesk::meetings::reminders;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -581,7 +581,7 @@ both!(the_job_runs_through_the_runner_with_configured_leads, |app: TestApp| asyn
     meeting(&app, meeting_body(&[&p], "2030-01-10T10:00:00+08:00")).await;
     let start: DateTime<Utc> = "2030-01-10T02:00:00Z".parse().unwrap();
     // A custom lead through scan itself (the job uses the process-wide setting).
-    let leads = reminders::parse_leads("3h").unwrap();
+    let leads = channeldesk::config::parse_leads("3h").unwrap();
     let n = app.db.write_blocking(|c| reminders::scan(c, start - Duration::hours(2), &leads)).unwrap();
     assert_eq!(n, 1);
     assert_eq!(reminder_events(&app)[0].2, "3h");

@@ -1,7 +1,7 @@
 //! Bot channels, subscriptions, webhooks and deliveries through the API.
 
 use actix_web::http::StatusCode;
-use channeldesk::api_keys::model::Role;
+use channeldesk::access::Role;
 use serde_json::json;
 
 use crate::both;

@@ -46,7 +46,7 @@ both!(idempotency_key_replays_and_rejects_reuse, |app: crate::helpers::TestApp| 
         .await;
     other.problem(422, "idempotency_key_reused");
     // Keys belong to the caller: another key may use the same value independently.
-    let second_admin = app.key(channeldesk::api_keys::model::Role::Admin, None);
+    let second_admin = app.key(channeldesk::access::Role::Admin, None);
     let res = app
         .post("/api/v1/partners", json!({"name": "Other", "channel_type": "indirect", "kind": "agent"}))
         .key(&second_admin)

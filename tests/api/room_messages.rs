@@ -6,7 +6,8 @@ use actix_web::http::{Method, StatusCode};
 use channeldesk::contracts::risks::business_date;
 use channeldesk::events::Event;
 use channeldesk::meetings::reminders;
-use channeldesk::notify::render::{self, Message};
+use channeldesk::notify::render;
+use channeldesk::platforms::format::Message;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
@@ -97,7 +98,7 @@ both!(meeting_events_render_in_the_meetings_zone_with_attendees_and_owners, |app
     has_line(&msg, "- **时间**：2030-01-07（周一）10:00–11:30（Europe/Berlin）");
 
     // The reminder scan, 50 minutes before.
-    let leads = reminders::parse_leads("1h").unwrap();
+    let leads = channeldesk::config::parse_leads("1h").unwrap();
     let emitted = app.with_conn(|c| reminders::scan(c, at("2030-01-07T08:10:00Z"), &leads)).unwrap();
     assert_eq!(emitted, 1);
     let msg = last(&app, "meeting.reminder");

@@ -8,7 +8,7 @@ use crate::both;
 /// `cargo run -- openapi > openapi/openapi.json`.
 #[test]
 fn committed_openapi_matches_the_code() {
-    let generated = channeldesk::openapi::spec_json();
+    let generated = channeldesk::app::spec_json();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
@@ -19,7 +19,7 @@ fn committed_openapi_matches_the_code() {
 
 #[test]
 fn every_operation_declares_security_and_problem_responses() {
-    let spec: serde_json::Value = serde_json::from_str(&channeldesk::openapi::spec_json()).expect("spec is JSON");
+    let spec: serde_json::Value = serde_json::from_str(&channeldesk::app::spec_json()).expect("spec is JSON");
     assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
     for (path, item) in spec["paths"].as_object().expect("paths") {
@@ -51,7 +51,7 @@ fn every_operation_declares_security_and_problem_responses() {
 
 #[test]
 fn operation_ids_are_unique() {
-    let spec: serde_json::Value = serde_json::from_str(&channeldesk::openapi::spec_json()).expect("spec is JSON");
+    let spec: serde_json::Value = serde_json::from_str(&channeldesk::app::spec_json()).expect("spec is JSON");
     let mut seen = std::collections::BTreeMap::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("item") {

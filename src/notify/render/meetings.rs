@@ -14,9 +14,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{clip_chars, people, plain, Message, Person, RenderContext, RenderFn};
+use crate::access::Scope;
 use crate::error::ApiError;
 use crate::events::Event;
-use crate::http::auth::Scope;
 use crate::meetings::model::{ActionItemStatus, Attendee, Frequency, MeetingKind, MeetingStatus, SeriesTemplate};
 use crate::meetings::series;
 

@@ -13,7 +13,6 @@
 
 pub mod bulletins;
 pub mod contracts;
-pub mod format;
 pub mod meetings;
 pub mod partners;
 
@@ -25,29 +24,8 @@ use crate::db::schema::partner_contacts as pc;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::events::Event;
-
-/// A platform-neutral message: what a renderer returns.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Message {
-    /// Plain text, short: the notification's headline (DingTalk shows it in the chat list).
-    pub title: String,
-    /// Markdown lines, in order (`- **标签**：值`, paragraphs, quotes). Long messages are split
-    /// between lines, and a line longer than a whole message at character boundaries.
-    pub lines: Vec<String>,
-    /// The record's path under `CHANNELDESK_PUBLIC_BASE_URL` (e.g. `/partners/{id}`); rendered as
-    /// a link only when that setting is present.
-    pub link: Option<String>,
-    /// Who to @mention (those with a userid on the channel's platform are mentioned).
-    pub mentions: Vec<Person>,
-}
-
-/// Someone who may be @mentioned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    pub name: String,
-    pub wecom_userid: Option<String>,
-    pub dingtalk_userid: Option<String>,
-}
+pub use crate::platforms::format::plain;
+use crate::platforms::format::{Message, Person};
 
 /// What a renderer may use besides the event: the database (inside the fan-out transaction) to
 /// look up names and people, and who will read the message.
@@ -130,19 +108,6 @@ pub fn clip_chars(text: &str, max: usize) -> String {
     }
     let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
-    out
-}
-
-/// Markdown-neutral text: line breaks folded, characters that would open markup escaped.
-pub fn plain(text: &str) -> String {
-    let folded: String = text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    let mut out = String::with_capacity(folded.len());
-    for c in folded.chars() {
-        if matches!(c, '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
     out
 }
 

@@ -1,11 +1,18 @@
-//! Logging, request ids and the bridge from async handlers to blocking diesel work.
+//! Logging, request ids, metrics and the bridge from async handlers to blocking diesel work.
+//! The bottom of the crate: it imports nothing of ours.
+
+pub mod metrics;
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
-use crate::error::ApiError;
+/// `CHANNELDESK_LOG_FORMAT`: pretty (default) or json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -36,9 +43,9 @@ pub fn current_request_id() -> Option<String> {
 
 /// Runs blocking work (diesel) on the blocking pool inside the caller's span, so its logs keep
 /// the request id. Never `block_in_place` on an actix worker: it would stall every connection on it.
-pub async fn run_blocking<T, F>(f: F) -> Result<T, ApiError>
+pub async fn run_blocking<T, F>(f: F) -> Result<T, tokio::task::JoinError>
 where
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     let span = tracing::Span::current();
@@ -51,5 +58,4 @@ where
         })
     })
     .await
-    .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
 }

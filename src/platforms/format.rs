@@ -11,8 +11,43 @@
 
 use serde_json::{json, Value};
 
-use super::Message;
-use crate::notify::model::Platform;
+use super::Platform;
+
+/// A platform-neutral message: what a renderer returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Message {
+    /// Plain text, short: the notification's headline (DingTalk shows it in the chat list).
+    pub title: String,
+    /// Markdown lines, in order (`- **标签**：值`, paragraphs, quotes). Long messages are split
+    /// between lines, and a line longer than a whole message at character boundaries.
+    pub lines: Vec<String>,
+    /// The record's path under `CHANNELDESK_PUBLIC_BASE_URL` (e.g. `/partners/{id}`); rendered as
+    /// a link only when that setting is present.
+    pub link: Option<String>,
+    /// Who to @mention (those with a userid on the channel's platform are mentioned).
+    pub mentions: Vec<Person>,
+}
+
+/// Someone who may be @mentioned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub wecom_userid: Option<String>,
+    pub dingtalk_userid: Option<String>,
+}
+
+/// Markdown-neutral text: line breaks folded, characters that would open markup escaped.
+pub fn plain(text: &str) -> String {
+    let folded: String = text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if matches!(c, '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
 
 pub const WECOM_MARKDOWN_MAX_BYTES: usize = 4096;
 pub const WECOM_TEXT_MAX_BYTES: usize = 2048;
@@ -81,7 +116,7 @@ impl<'a> Formatter<'a> {
         let link = if last { self.url.as_ref().map(|u| format!("[查看详情]({u})")) } else { None };
         match self.platform {
             Platform::Wecom => {
-                let mut content = format!("**{}**", super::plain(&title));
+                let mut content = format!("**{}**", plain(&title));
                 for line in lines {
                     content.push('\n');
                     content.push_str(line);
@@ -98,7 +133,7 @@ impl<'a> Formatter<'a> {
                 json!({"msgtype": "markdown", "markdown": {"content": content}})
             }
             Platform::Dingtalk => {
-                let mut text = format!("#### {}", super::plain(&title));
+                let mut text = format!("#### {}", plain(&title));
                 for line in lines {
                     text.push_str("\n\n");
                     text.push_str(line);
@@ -272,7 +307,7 @@ pub fn to_plain_text(line: &str) -> String {
 
 /// A message as plain text of at most `max_bytes` bytes (cut at a character boundary with `…`).
 pub fn plain_text(msg: &Message, base_url: Option<&str>, max_bytes: usize) -> String {
-    let mut text = to_plain_text(&super::plain(&msg.title));
+    let mut text = to_plain_text(&plain(&msg.title));
     for line in &msg.lines {
         text.push('\n');
         text.push_str(&to_plain_text(line));
@@ -299,8 +334,8 @@ pub fn truncate_bytes(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::Person;
     use super::*;
-    use crate::notify::render::Person;
 
     fn message(lines: Vec<String>) -> Message {
         Message {

@@ -246,7 +246,7 @@ mod tests {
 
     /// The `<Encrypt>` text of a callback body (CDATA).
     fn encrypt_of(post_data: &str) -> String {
-        crate::bots::xml::parse_flat(post_data).expect("xml").get("Encrypt").expect("Encrypt").to_string()
+        crate::platforms::xml::parse_flat(post_data).expect("xml").get("Encrypt").expect("Encrypt").to_string()
     }
 
     #[test]
@@ -328,7 +328,7 @@ mod tests {
             &encrypt
         ));
         let plain = String::from_utf8(c.decrypt(&encrypt).unwrap()).unwrap();
-        let fields = crate::bots::xml::parse_flat(&plain).expect("inner xml");
+        let fields = crate::platforms::xml::parse_flat(&plain).expect("inner xml");
         assert_eq!(fields.get("Content"), Some(s(&v, "/decrypt/expected_content")));
         assert_eq!(fields.get("FromUserName"), Some(s(&v, "/decrypt/expected_from")));
     }
