@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 crate::text_enum! {
     /// admin: everything, including keys. manager: read and write domain data. viewer: read.
@@ -66,7 +66,7 @@ impl Caller {
     fn deny(&self) -> ApiError {
         match self.role {
             // A partner key must not learn that staff-only endpoints or records exist.
-            Role::Partner => ApiError::not_found("resource"),
+            Role::Partner => ApiError::not_found(Code::NotFound),
             _ => ApiError::forbidden(format!("the {} role may not do this", self.role)),
         }
     }

@@ -1,7 +1,7 @@
 //! Field checks shared by every resource. Each check names the field it failed on, so a client
 //! can point at it; `finish` turns the collected failures into one 422.
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 
 /// Defines a closed set of text values: serde (snake_case), OpenAPI schema, storage text.
 #[macro_export]
@@ -190,7 +190,7 @@ pub fn path_id(field: &str, raw: &str) -> Result<String, ApiError> {
     uuid::Uuid::parse_str(raw).map(|u| u.hyphenated().to_string()).map_err(|_| {
         let mut err = ApiError::new(
             actix_web::http::StatusCode::NOT_FOUND,
-            "not_found",
+            Code::NotFound,
             format!("{field}: {raw:?} is not a resource id (ids are UUIDs)"),
         );
         err.errors.push(FieldError::new(field, "must be a resource id (UUID)"));

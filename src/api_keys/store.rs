@@ -8,7 +8,7 @@ use crate::access::Role;
 use crate::audit;
 use crate::db::schema::{api_keys as k, partners};
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::http::pagination::PageRequest;
 
 type Row =
@@ -82,7 +82,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &ApiKeyCreate) -> Result<
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<ApiKey, ApiError> {
     let row: Option<Row> = k::table.find(id).select(columns()).first(conn).optional()?;
-    to_model(row.ok_or_else(|| ApiError::not_found("api_key"))?)
+    to_model(row.ok_or_else(|| ApiError::not_found(Code::ApiKeyNotFound))?)
 }
 
 /// Newest first.

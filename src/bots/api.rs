@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::commands::{self, Asker};
 use super::store;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::platforms::crypto::{self, CryptoError, WecomCrypto};
 use crate::platforms::format::{self, Style};
 use crate::platforms::xml;
@@ -24,16 +24,16 @@ const PROBLEM: &str = "application/problem+json";
 /// How far a callback's timestamp may be from our clock.
 pub const WINDOW_SECS: i64 = 3600;
 
-fn unauthorized(code: &'static str, detail: &str) -> ApiError {
+fn unauthorized(code: Code, detail: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, detail.to_string())
 }
 
-fn bad_request(code: &'static str, detail: &str) -> ApiError {
+fn bad_request(code: Code, detail: &str) -> ApiError {
     ApiError::bad_request(code, detail.to_string())
 }
 
 fn not_configured() -> ApiError {
-    ApiError::not_found("route")
+    ApiError::not_found(Code::RouteNotFound)
 }
 
 /// Runs a command for a message (once per platform message id) and returns the stored reply
@@ -116,17 +116,18 @@ pub async fn dingtalk_callback(
     let Some(secret) = state.config.notify.dingtalk_app_secret.clone() else { return Err(not_configured()) };
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (Some(timestamp), Some(sign)) = (header("timestamp"), header("sign")) else {
-        return Err(unauthorized("invalid_signature", "the timestamp and sign headers are required"));
+        return Err(unauthorized(Code::InvalidSignature, "the timestamp and sign headers are required"));
     };
-    let ts: i64 = timestamp.trim().parse().map_err(|_| unauthorized("stale_timestamp", "timestamp is not a number"))?;
+    let ts: i64 =
+        timestamp.trim().parse().map_err(|_| unauthorized(Code::StaleTimestamp, "timestamp is not a number"))?;
     if (Utc::now().timestamp_millis() - ts).abs() > WINDOW_SECS * 1000 {
-        return Err(unauthorized("stale_timestamp", "timestamp is more than an hour from now"));
+        return Err(unauthorized(Code::StaleTimestamp, "timestamp is more than an hour from now"));
     }
     if !crypto::dingtalk_verify(secret.expose(), timestamp.trim(), &sign) {
-        return Err(unauthorized("invalid_signature", "sign does not match"));
+        return Err(unauthorized(Code::InvalidSignature, "sign does not match"));
     }
     let msg: DingtalkCallback = serde_json::from_slice(&body)
-        .map_err(|_| bad_request("malformed_body", "the body is not a DingTalk message"))?;
+        .map_err(|_| bad_request(Code::MalformedBody, "the body is not a DingTalk message"))?;
     let text = match msg.msgtype.as_deref() {
         Some("text") | None => msg.text.and_then(|t| t.content).unwrap_or_default(),
         Some(_) => String::new(),
@@ -173,17 +174,17 @@ fn query_params(req: &HttpRequest) -> std::collections::HashMap<String, String> 
 }
 
 fn check_timestamp(ts: &str) -> Result<(), ApiError> {
-    let ts: i64 = ts.trim().parse().map_err(|_| unauthorized("stale_timestamp", "timestamp is not a number"))?;
+    let ts: i64 = ts.trim().parse().map_err(|_| unauthorized(Code::StaleTimestamp, "timestamp is not a number"))?;
     if (Utc::now().timestamp() - ts).abs() > WINDOW_SECS {
-        return Err(unauthorized("stale_timestamp", "timestamp is more than an hour from now"));
+        return Err(unauthorized(Code::StaleTimestamp, "timestamp is more than an hour from now"));
     }
     Ok(())
 }
 
 fn open(c: &WecomCrypto, encrypt: &str) -> Result<Vec<u8>, ApiError> {
     c.decrypt(encrypt).map_err(|e| match e {
-        CryptoError::WrongReceiveId => unauthorized("wrong_receive_id", "the message is for another receive id"),
-        other => bad_request("undecryptable", &other.to_string()),
+        CryptoError::WrongReceiveId => unauthorized(Code::WrongReceiveId, "the message is for another receive id"),
+        other => bad_request(Code::Undecryptable, &other.to_string()),
     })
 }
 
@@ -192,7 +193,7 @@ fn signed_params(req: &HttpRequest) -> Result<(String, String, String), ApiError
     let get = |k: &str| {
         q.get(k)
             .cloned()
-            .ok_or_else(|| unauthorized("invalid_signature", "msg_signature, timestamp and nonce are required"))
+            .ok_or_else(|| unauthorized(Code::InvalidSignature, "msg_signature, timestamp and nonce are required"))
     };
     Ok((get("msg_signature")?, get("timestamp")?, get("nonce")?))
 }
@@ -217,10 +218,10 @@ pub async fn wecom_verify(req: HttpRequest, state: web::Data<AppState>) -> Resul
     let echostr = query_params(&req)
         .get("echostr")
         .cloned()
-        .ok_or_else(|| unauthorized("invalid_signature", "echostr is required"))?;
+        .ok_or_else(|| unauthorized(Code::InvalidSignature, "echostr is required"))?;
     check_timestamp(&timestamp)?;
     if !c.verify(&signature, &timestamp, &nonce, &echostr) {
-        return Err(unauthorized("invalid_signature", "msg_signature does not match"));
+        return Err(unauthorized(Code::InvalidSignature, "msg_signature does not match"));
     }
     let plain = open(&c, &echostr)?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(plain))
@@ -281,33 +282,34 @@ pub async fn wecom_message(
     let (c, corp_id) = wecom_crypto(&state)?;
     let (signature, timestamp, nonce) = signed_params(&req)?;
     check_timestamp(&timestamp)?;
-    let text = std::str::from_utf8(&body).map_err(|_| bad_request("malformed_body", "the body is not UTF-8"))?;
+    let text = std::str::from_utf8(&body).map_err(|_| bad_request(Code::MalformedBody, "the body is not UTF-8"))?;
     let (mode, encrypt) = if text.trim_start().starts_with('{') {
-        let v: Value = serde_json::from_str(text).map_err(|_| bad_request("malformed_body", "the body is not JSON"))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|_| bad_request(Code::MalformedBody, "the body is not JSON"))?;
         let e = v
             .get("encrypt")
             .and_then(Value::as_str)
-            .ok_or_else(|| bad_request("malformed_body", "encrypt is missing"))?;
+            .ok_or_else(|| bad_request(Code::MalformedBody, "encrypt is missing"))?;
         (Mode::Json, e.to_string())
     } else {
-        let envelope = xml::parse_flat(text).map_err(|e| bad_request("malformed_body", &e.to_string()))?;
-        let e = envelope.get("Encrypt").ok_or_else(|| bad_request("malformed_body", "Encrypt is missing"))?;
+        let envelope = xml::parse_flat(text).map_err(|e| bad_request(Code::MalformedBody, &e.to_string()))?;
+        let e = envelope.get("Encrypt").ok_or_else(|| bad_request(Code::MalformedBody, "Encrypt is missing"))?;
         (Mode::Xml, e.to_string())
     };
     if !c.verify(&signature, &timestamp, &nonce, &encrypt) {
-        return Err(unauthorized("invalid_signature", "msg_signature does not match"));
+        return Err(unauthorized(Code::InvalidSignature, "msg_signature does not match"));
     }
     let plain = open(&c, &encrypt)?;
-    let plain = String::from_utf8(plain).map_err(|_| bad_request("undecryptable", "the message is not UTF-8"))?;
+    let plain = String::from_utf8(plain).map_err(|_| bad_request(Code::Undecryptable, "the message is not UTF-8"))?;
     let (msg_type, content, from, msg_id, chat_id) = match mode {
         Mode::Xml => {
-            let m = xml::parse_flat(&plain).map_err(|e| bad_request("malformed_body", &e.to_string()))?;
+            let m = xml::parse_flat(&plain).map_err(|e| bad_request(Code::MalformedBody, &e.to_string()))?;
             let get = |k: &str| m.get(k).map(str::to_string);
             (get("MsgType"), get("Content"), get("FromUserName"), get("MsgId"), None)
         }
         Mode::Json => {
-            let m: Value =
-                serde_json::from_str(&plain).map_err(|_| bad_request("malformed_body", "the message is not JSON"))?;
+            let m: Value = serde_json::from_str(&plain)
+                .map_err(|_| bad_request(Code::MalformedBody, "the message is not JSON"))?;
             let s = |ptr: &str| m.pointer(ptr).and_then(Value::as_str).map(str::to_string);
             (s("/msgtype"), s("/text/content"), s("/from/userid"), s("/msgid"), s("/chatid"))
         }

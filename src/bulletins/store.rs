@@ -10,21 +10,21 @@ use crate::audit;
 use crate::db::like_pattern;
 use crate::db::schema::{bulletin_recipients as br, bulletins as b, partner_contacts as pc, partners as p};
 use crate::db::{self, json as dbjson, DbConn};
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::events::{self, NewEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::partners::model::{ChannelType, PartnerStatus, Tier};
 
 pub fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "bulletin_not_found", "bulletin not found")
+    ApiError::new(StatusCode::NOT_FOUND, Code::BulletinNotFound, "bulletin not found")
 }
 
 fn recipient_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "recipient_not_found", "the partner is not a recipient of this bulletin")
+    ApiError::new(StatusCode::NOT_FOUND, Code::RecipientNotFound, "the partner is not a recipient of this bulletin")
 }
 
-fn conflict_on(code: &'static str, detail: impl Into<String>, fields: &[(&str, &str)]) -> ApiError {
+fn conflict_on(code: Code, detail: impl Into<String>, fields: &[(&str, &str)]) -> ApiError {
     let mut err = ApiError::conflict(code, detail);
     err.errors = fields.iter().map(|(f, m)| FieldError::new(*f, *m)).collect();
     err
@@ -362,7 +362,7 @@ pub fn update(
     let current = load(conn, id)?;
     etag::check(expected, current.version)?;
     if current.status == BulletinStatus::Archived {
-        return Err(ApiError::conflict("bulletin_archived", "the bulletin is archived and can no longer change"));
+        return Err(ApiError::conflict(Code::BulletinArchived, "the bulletin is archived and can no longer change"));
     }
     let mut next = patch.apply(&current);
     next.expires_at = next.expires_at.map(crate::db::stored_precision);
@@ -372,7 +372,7 @@ pub fn update(
             let message = "cannot change once the bulletin is published (only pinned and expires_at can)";
             let fields: Vec<(&str, &str)> = locked.iter().map(|f| (*f, message)).collect();
             return Err(conflict_on(
-                "bulletin_not_editable",
+                Code::BulletinNotEditable,
                 format!(
                     "a published bulletin keeps what partners were sent; {} cannot change (archive it and publish a new one)",
                     locked.join(", ")
@@ -452,14 +452,14 @@ pub fn publish(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
     etag::check(expected, current.version)?;
     if !current.status.can_move_to(BulletinStatus::Published) {
         return Err(ApiError::conflict(
-            "invalid_status_transition",
+            Code::InvalidStatusTransition,
             format!("a {} bulletin cannot be published; only drafts can", current.status),
         ));
     }
     let now = db::now();
     if current.expires_at.is_some_and(|at| at.naive_utc() <= now) {
         return Err(conflict_on(
-            "bulletin_expired",
+            Code::BulletinExpired,
             "the bulletin's expires_at has passed: move it into the future before publishing",
             &[("expires_at", "must be in the future to publish")],
         ));
@@ -468,7 +468,7 @@ pub fn publish(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
     let recipients = resolve_audience(&audience, &load_candidates(conn, &audience)?);
     if recipients.is_empty() {
         return Err(conflict_on(
-            "no_recipients",
+            Code::NoRecipients,
             "the audience matches no active or onboarding partner right now",
             &[("audience", "matches no active or onboarding partner")],
         ));
@@ -530,7 +530,7 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
         BulletinStatus::Archived => return Ok(current),
         BulletinStatus::Draft => {
             return Err(ApiError::conflict(
-                "invalid_status_transition",
+                Code::InvalidStatusTransition,
                 "a draft cannot be archived: it was never sent; delete it instead",
             ))
         }
@@ -731,7 +731,7 @@ pub fn receipts(
     let bulletin = load(conn, id)?;
     if bulletin.status == BulletinStatus::Draft {
         return Err(ApiError::conflict(
-            "bulletin_not_published",
+            Code::BulletinNotPublished,
             "a draft has no recipients yet: they are resolved when it is published",
         ));
     }

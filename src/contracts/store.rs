@@ -19,27 +19,27 @@ use crate::db::schema::{
     contract_amendments as am, contract_open_risks as open, contract_terms as ct, contracts as k, partners,
 };
 use crate::db::{self, json as dbjson, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::events::{self, NewEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::Check;
 
 pub fn contract_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "contract_not_found", "contract not found")
+    ApiError::new(StatusCode::NOT_FOUND, Code::ContractNotFound, "contract not found")
 }
 
 fn term_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "term_not_found", "term not found")
+    ApiError::new(StatusCode::NOT_FOUND, Code::TermNotFound, "term not found")
 }
 
 fn amendment_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "amendment_not_found", "amendment not found")
+    ApiError::new(StatusCode::NOT_FOUND, Code::AmendmentNotFound, "amendment not found")
 }
 
 fn number_taken(number: &str) -> ApiError {
     ApiError::conflict(
-        "contract_number_taken",
+        Code::ContractNumberTaken,
         format!("a contract numbered {number:?} already exists (numbers are unique ignoring case)"),
     )
 }
@@ -330,7 +330,7 @@ fn not_draft(contract: &Contract, what: &str) -> ApiError {
         _ => "the contract is closed",
     };
     ApiError::conflict(
-        "contract_not_draft",
+        Code::ContractNotDraft,
         format!("{what} only while the contract is a draft (it is {}): {hint}", contract.status),
     )
 }
@@ -348,7 +348,7 @@ pub fn update(
     patch.validate(&next)?;
     if next.status != current.status && !current.status.can_move_to(next.status) {
         return Err(ApiError::conflict(
-            "invalid_status_transition",
+            Code::InvalidStatusTransition,
             format!("a contract cannot move from {} to {}", current.status, next.status),
         ));
     }
@@ -360,7 +360,7 @@ pub fn update(
     }
     if next.status == ContractStatus::Active && current.status == ContractStatus::Draft && next.effective_from.is_none()
     {
-        return Err(ApiError::conflict("contract_incomplete", "set effective_from before activating the contract"));
+        return Err(ApiError::conflict(Code::ContractIncomplete, "set effective_from before activating the contract"));
     }
     if next.partner_id != current.partner_id {
         check_partner(conn, &next.partner_id)?;
@@ -422,13 +422,13 @@ pub fn renew(conn: &mut DbConn, actor: &Actor, id: &str, input: &ContractRenewRe
     let pred = lock(conn, id)?;
     if !matches!(pred.status, ContractStatus::Active | ContractStatus::Expired) {
         return Err(ApiError::conflict(
-            "contract_not_renewable",
+            Code::ContractNotRenewable,
             format!("only active or expired contracts can be renewed (this one is {})", pred.status),
         ));
     }
     if let Some(succ) = &pred.successor_id {
         return Err(ApiError::conflict(
-            "contract_already_renewed",
+            Code::ContractAlreadyRenewed,
             format!("the contract already has a successor ({succ})"),
         ));
     }
@@ -782,7 +782,7 @@ pub fn amend(
             "the contract is closed"
         };
         return Err(ApiError::conflict(
-            "contract_not_active",
+            Code::ContractNotActive,
             format!("only active contracts are amended (this one is {}): {hint}", current.status),
         ));
     }

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -347,7 +347,7 @@ pub fn new_id() -> String {
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
-            diesel::result::Error::NotFound => ApiError::not_found("resource"),
+            diesel::result::Error::NotFound => ApiError::not_found(Code::NotFound),
             other => ApiError::internal(other),
         }
     }

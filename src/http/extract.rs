@@ -8,7 +8,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, Code, FieldError};
 use crate::state::AppState;
 
 pub struct Json<T>(pub T);
@@ -37,7 +37,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !content_type_ok {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    Code::UnsupportedMediaType,
                     "the body must be JSON: send Content-Type: application/json",
                 ));
             }
@@ -46,8 +46,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::bad_request("malformed_body", format!("the body could not be read: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(Code::MalformedBody, format!("the body could not be read: {e}"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -61,7 +62,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        Code::PayloadTooLarge,
         format!("the body is larger than the limit of {limit} bytes"),
     )
 }
@@ -78,7 +79,7 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Every body is a JSON object; serde would otherwise also fill a struct from an array.
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => return Err(ApiError::bad_request("malformed_json", "the body is empty; send a JSON object")),
+        None => return Err(ApiError::bad_request(Code::MalformedJson, "the body is empty; send a JSON object")),
         Some(b'{') => {}
         Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
             return Err(ApiError::field("body", "must be a JSON object"));
@@ -93,11 +94,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             let inner = err.into_inner();
             return Err(match inner.classify() {
                 serde_json::error::Category::Data => ApiError::validation(vec![data_error(&path, &inner.to_string())]),
-                _ => ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}")),
+                _ => ApiError::bad_request(Code::MalformedJson, format!("the body is not valid JSON: {inner}")),
             });
         }
     };
-    de.end().map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    de.end().map_err(|e| ApiError::bad_request(Code::MalformedJson, format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys as ik;
 use crate::db::{self, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
@@ -53,7 +53,7 @@ pub async fn middleware(
         if body.len() + chunk.len() > limit {
             let err = ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                Code::PayloadTooLarge,
                 format!("the body is larger than the limit of {limit} bytes"),
             );
             return Ok(req.error_response(err));
@@ -160,13 +160,13 @@ fn claim(conn: &mut DbConn, scope: &str, key: &str, fingerprint: &str) -> Result
             if hash != fingerprint {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
+                    Code::IdempotencyKeyReused,
                     "this Idempotency-Key was used with a different request; use a new key",
                 ));
             }
             return match status {
                 None => Err(ApiError::conflict(
-                    "idempotency_key_in_progress",
+                    Code::IdempotencyKeyInProgress,
                     "a request with this Idempotency-Key is still being processed; retry shortly",
                 )),
                 Some(status) => Ok(Claim::Replay(Stored {
@@ -192,7 +192,7 @@ fn claim(conn: &mut DbConn, scope: &str, key: &str, fingerprint: &str) -> Result
         Ok(_) => Ok(Claim::Fresh),
         // Another replica claimed the key between our read and insert (Postgres).
         Err(e) if db::is_unique_violation(&e) => Err(ApiError::conflict(
-            "idempotency_key_in_progress",
+            Code::IdempotencyKeyInProgress,
             "a request with this Idempotency-Key is still being processed; retry shortly",
         )),
         Err(e) => Err(e.into()),

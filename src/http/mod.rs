@@ -16,7 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -66,11 +66,11 @@ pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<Ht
             let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
             Err(ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                Code::MethodNotAllowed,
                 format!("{} is not allowed here; allowed: {allow}", req.method()),
             )
             .with_header(header::ALLOW, allow))
         }
-        None => Err(ApiError::not_found("route")),
+        None => Err(ApiError::not_found(Code::RouteNotFound)),
     }
 }

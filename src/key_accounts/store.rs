@@ -6,7 +6,7 @@ use crate::audit;
 use crate::db::like_pattern;
 use crate::db::schema::{key_account_assignments as a, key_account_primary_lines as pl, key_accounts as ka, partners};
 use crate::db::{self, json as dbjson, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 
@@ -75,13 +75,16 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &KeyAccountCreate) -> Res
 
 pub fn get(conn: &mut DbConn, id: &str) -> Result<KeyAccount, ApiError> {
     let row: Option<AccountRow> = ka::table.find(id).select(AccountRow::as_select()).first(conn).optional()?;
-    Ok(row.ok_or_else(|| ApiError::not_found("key_account"))?.into_model())
+    Ok(row.ok_or_else(|| ApiError::not_found(Code::KeyAccountNotFound))?.into_model())
 }
 
 fn writable(conn: &mut DbConn, id: &str) -> Result<KeyAccount, ApiError> {
     let account = get(conn, id)?;
     if account.archived_at.is_some() {
-        return Err(ApiError::conflict("key_account_archived", "the key account is archived and can no longer change"));
+        return Err(ApiError::conflict(
+            Code::KeyAccountArchived,
+            "the key account is archived and can no longer change",
+        ));
     }
     Ok(account)
 }
@@ -215,7 +218,7 @@ fn claim_primary_lines(conn: &mut DbConn, assignment: &Assignment) -> Result<(),
             .optional()?;
         let taken = || {
             ApiError::conflict(
-                "primary_partner_taken",
+                Code::PrimaryPartnerTaken,
                 format!("the key account already has a primary partner for product line {line:?}"),
             )
         };
@@ -279,7 +282,7 @@ pub fn get_assignment(conn: &mut DbConn, key_account_id: &str, id: &str) -> Resu
         .select(AssignmentRow::as_select())
         .first(conn)
         .optional()?;
-    row.ok_or_else(|| ApiError::not_found("assignment"))?.into_model()
+    row.ok_or_else(|| ApiError::not_found(Code::AssignmentNotFound))?.into_model()
 }
 
 pub fn list_assignments(

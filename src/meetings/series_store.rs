@@ -14,14 +14,14 @@ use crate::access::Actor;
 use crate::audit;
 use crate::db::schema::{meeting_series as ms, meetings as m};
 use crate::db::{self, json as dbjson, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::events::{self, NewEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::Check;
 
 pub fn series_not_found() -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "meeting_series_not_found", "meeting series not found")
+    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, Code::MeetingSeriesNotFound, "meeting series not found")
 }
 
 #[derive(Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -289,7 +289,7 @@ pub fn update(
     etag::check(expected, row.version)?;
     let current = row.clone().into_model(meetings.iter().map(summary).collect())?;
     if current.status == SeriesStatus::Cancelled {
-        return Err(ApiError::conflict("series_cancelled", "the series is cancelled and can no longer change"));
+        return Err(ApiError::conflict(Code::SeriesCancelled, "the series is cancelled and can no longer change"));
     }
     match edit {
         SeriesEdit::Cancel { reason } => cancel(conn, actor, &row, current, meetings, &reason, now),
@@ -380,7 +380,7 @@ fn edit_occurrences(
     };
     if targets.is_empty() {
         return Err(ApiError::conflict(
-            "no_scheduled_occurrences",
+            Code::NoScheduledOccurrences,
             "no scheduled occurrence of the series is in range of the edit",
         ));
     }

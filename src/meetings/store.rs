@@ -16,22 +16,22 @@ use crate::db::schema::{
     partners as p,
 };
 use crate::db::{self, json as dbjson, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::events::{self, NewEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::Check;
 
 pub fn meeting_not_found() -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "meeting_not_found", "meeting not found")
+    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, Code::MeetingNotFound, "meeting not found")
 }
 
 pub fn action_item_not_found() -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "action_item_not_found", "action item not found")
+    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, Code::ActionItemNotFound, "action item not found")
 }
 
 fn cancelled_conflict() -> ApiError {
-    ApiError::conflict("meeting_cancelled", "the meeting is cancelled and can no longer change")
+    ApiError::conflict(Code::MeetingCancelled, "the meeting is cancelled and can no longer change")
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -504,7 +504,7 @@ pub(super) fn ensure_partners_removable(conn: &mut DbConn, current: &Meeting, ne
         .get_result(conn)?;
     if n > 0 {
         return Err(ApiError::conflict(
-            "partner_has_action_items",
+            Code::PartnerHasActionItems,
             "a partner with action items from this meeting cannot be removed from it",
         ));
     }
@@ -543,13 +543,13 @@ pub fn update(
     let target = patch.status.unwrap_or(current.status);
     if !current.status.can_move_to(target) {
         return Err(ApiError::conflict(
-            "invalid_status_transition",
+            Code::InvalidStatusTransition,
             format!("a meeting cannot move from {} to {target}", current.status),
         ));
     }
     if current.status == MeetingStatus::Held && patch.touches_schedule() {
         return Err(ApiError::conflict(
-            "meeting_held",
+            Code::MeetingHeld,
             "a held meeting keeps its time, timezone and partners; only its record can change",
         ));
     }
@@ -956,7 +956,7 @@ pub fn update_action_item(
     etag::check(expected, current.version)?;
     if current.status != ActionItemStatus::Open {
         return Err(ApiError::conflict(
-            "action_item_closed",
+            Code::ActionItemClosed,
             format!("the action item is {} and can no longer change", current.status),
         ));
     }

@@ -6,7 +6,7 @@ use super::model::*;
 use super::{send, store};
 use crate::access::Caller;
 use crate::db::schema::bot_send_log as sl;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
@@ -167,7 +167,7 @@ pub async fn test_channel(
             if recent >= rate {
                 return Err(ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
+                    Code::RateLimited,
                     format!("this robot already had {rate} messages in the last minute; try again shortly"),
                 )
                 .with_header(actix_web::http::header::RETRY_AFTER, "60"));

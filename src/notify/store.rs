@@ -9,19 +9,13 @@ use crate::access::Actor;
 use crate::audit;
 use crate::db::schema::{bot_channels as bc, bot_subscriptions as bs, deliveries as d, partners, webhooks as wh};
 use crate::db::{self, json as dbjson, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::http::pagination::PageRequest;
 use crate::partners::model::Tier;
 use crate::platforms::Platform;
 
-fn not_found(what: &'static str) -> ApiError {
-    let code = match what {
-        "bot channel" => "bot_channel_not_found",
-        "subscription" => "subscription_not_found",
-        "webhook" => "webhook_not_found",
-        _ => "delivery_not_found",
-    };
-    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, code, format!("{what} not found"))
+fn not_found(code: Code) -> ApiError {
+    ApiError::not_found(code)
 }
 
 /// `partner_id` must name a current partner.
@@ -110,7 +104,7 @@ fn channel_changes(old: Option<&ChannelRow>, new: Option<&ChannelRow>) -> Result
 }
 
 fn chat_taken() -> ApiError {
-    ApiError::conflict("chat_id_taken", "another bot channel of this platform already has this chat_id")
+    ApiError::conflict(Code::ChatIdTaken, "another bot channel of this platform already has this chat_id")
 }
 
 fn ensure_chat_free(conn: &mut DbConn, s: &ChannelSettings, except: Option<&str>) -> Result<(), ApiError> {
@@ -159,7 +153,7 @@ pub fn create_channel(conn: &mut DbConn, actor: &Actor, s: &ChannelSettings) -> 
 
 pub fn channel_row(conn: &mut DbConn, id: &str) -> Result<ChannelRow, ApiError> {
     let row: Option<ChannelRow> = bc::table.find(id).select(ChannelRow::as_select()).first(conn).optional()?;
-    row.ok_or_else(|| not_found("bot channel"))
+    row.ok_or_else(|| not_found(Code::BotChannelNotFound))
 }
 
 pub fn get_channel(conn: &mut DbConn, id: &str) -> Result<BotChannel, ApiError> {
@@ -361,7 +355,7 @@ fn subscription_row(conn: &mut DbConn, channel_id: &str, id: &str) -> Result<Sub
         .select(SubscriptionRow::as_select())
         .first(conn)
         .optional()?;
-    row.ok_or_else(|| not_found("subscription"))
+    row.ok_or_else(|| not_found(Code::SubscriptionNotFound))
 }
 
 pub fn get_subscription(conn: &mut DbConn, channel_id: &str, id: &str) -> Result<Subscription, ApiError> {
@@ -517,7 +511,7 @@ pub fn create_webhook(conn: &mut DbConn, actor: &Actor, s: &WebhookSettings) -> 
 
 pub fn webhook_row(conn: &mut DbConn, id: &str) -> Result<WebhookRow, ApiError> {
     let row: Option<WebhookRow> = wh::table.find(id).select(WebhookRow::as_select()).first(conn).optional()?;
-    row.ok_or_else(|| not_found("webhook"))
+    row.ok_or_else(|| not_found(Code::WebhookNotFound))
 }
 
 pub fn get_webhook(conn: &mut DbConn, id: &str) -> Result<Webhook, ApiError> {
@@ -634,7 +628,7 @@ impl DeliveryRow {
 
 pub fn delivery_row(conn: &mut DbConn, id: &str) -> Result<DeliveryRow, ApiError> {
     let row: Option<DeliveryRow> = d::table.find(id).select(DeliveryRow::as_select()).first(conn).optional()?;
-    row.ok_or_else(|| not_found("delivery"))
+    row.ok_or_else(|| not_found(Code::DeliveryNotFound))
 }
 
 /// Newest first.
@@ -673,7 +667,7 @@ pub fn retry_delivery(
     let status = DeliveryStatus::from_db(&current.status)?;
     if !matches!(status, DeliveryStatus::Failed | DeliveryStatus::Dead) {
         return Err(ApiError::conflict(
-            "delivery_not_retryable",
+            Code::DeliveryNotRetryable,
             format!("a {status} delivery cannot be retried; only failed and dead ones can"),
         ));
     }

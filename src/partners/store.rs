@@ -7,7 +7,7 @@ use crate::access::Scope;
 use crate::audit;
 use crate::db::schema::{partner_contacts as pc, partner_territories as pt, partners as p};
 use crate::db::{self, json as dbjson, like_pattern, DbConn};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::events::{self, NewEvent};
 use crate::http::pagination::PageRequest;
 
@@ -81,7 +81,7 @@ impl PartnerRow {
 
 fn name_taken(name: &str) -> ApiError {
     ApiError::conflict(
-        "partner_name_taken",
+        Code::PartnerNameTaken,
         format!("a partner named {name:?} already exists (names are unique ignoring case)"),
     )
 }
@@ -161,10 +161,10 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
 /// A partner visible in `scope` (archived ones included: they are kept for history).
 pub fn get(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<Partner, ApiError> {
     if !scope.allows(id) {
-        return Err(ApiError::not_found("partner"));
+        return Err(ApiError::not_found(Code::PartnerNotFound));
     }
     let row: Option<PartnerRow> = p::table.find(id).select(PartnerRow::as_select()).first(conn).optional()?;
-    row.ok_or_else(|| ApiError::not_found("partner"))?.into_model()
+    row.ok_or_else(|| ApiError::not_found(Code::PartnerNotFound))?.into_model()
 }
 
 /// Current (not archived) partners, newest first.
@@ -236,12 +236,12 @@ pub fn update(
     patch.validate(&current)?;
     crate::http::etag::check(expected, current.version)?;
     if current.archived_at.is_some() {
-        return Err(ApiError::conflict("partner_archived", "the partner is archived and can no longer change"));
+        return Err(ApiError::conflict(Code::PartnerArchived, "the partner is archived and can no longer change"));
     }
     if let Some(to) = patch.status {
         if to != current.status && !current.status.can_move_to(to) {
             return Err(ApiError::conflict(
-                "invalid_status_transition",
+                Code::InvalidStatusTransition,
                 format!("a partner cannot move from {} to {to}", current.status),
             ));
         }
@@ -369,7 +369,7 @@ impl ContactRow {
 fn writable_partner(conn: &mut DbConn, partner_id: &str) -> Result<Partner, ApiError> {
     let partner = get(conn, partner_id, &Scope::All)?;
     if partner.archived_at.is_some() {
-        return Err(ApiError::conflict("partner_archived", "the partner is archived and can no longer change"));
+        return Err(ApiError::conflict(Code::PartnerArchived, "the partner is archived and can no longer change"));
     }
     Ok(partner)
 }
@@ -407,7 +407,7 @@ pub fn get_contact(conn: &mut DbConn, partner_id: &str, id: &str, scope: &Scope)
         .select(ContactRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.ok_or_else(|| ApiError::not_found("contact"))?.into_model())
+    Ok(row.ok_or_else(|| ApiError::not_found(Code::ContactNotFound))?.into_model())
 }
 
 /// A partner's contacts in the order they were added.

@@ -65,6 +65,54 @@ fn operation_ids_are_unique() {
     assert!(seen.len() > 50);
 }
 
+/// Every code an error response of the spec names (in backticks) is in the registry
+/// (`error::Code`): a code that the document promises but the service cannot produce, or a
+/// misspelt one, fails here.
+#[test]
+fn every_documented_error_code_is_in_the_registry() {
+    use channeldesk::error::Code;
+    let spec: serde_json::Value = serde_json::from_str(&channeldesk::app::spec_json()).expect("spec is JSON");
+    // Backticked field names (`expires_at`, `errors`) are not codes.
+    let mut fields = std::collections::BTreeSet::new();
+    fn collect_fields(v: &serde_json::Value, into: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(props) = map.get("properties").and_then(|p| p.as_object()) {
+                    into.extend(props.keys().cloned());
+                }
+                if let Some(name) = map.get("name").and_then(|n| n.as_str()) {
+                    into.insert(name.to_string());
+                }
+                map.values().for_each(|v| collect_fields(v, into));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect_fields(v, into)),
+            _ => {}
+        }
+    }
+    collect_fields(&spec, &mut fields);
+    let known: std::collections::BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    let mut documented = std::collections::BTreeSet::new();
+    for item in spec["paths"].as_object().expect("paths").values() {
+        for op in item.as_object().expect("item").values() {
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                if !status.starts_with('4') && !status.starts_with('5') {
+                    continue;
+                }
+                let text = response["description"].as_str().unwrap_or_default();
+                for (i, part) in text.split('`').enumerate() {
+                    let codeish = !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                    if i % 2 == 1 && codeish && !fields.contains(part) {
+                        documented.insert(part.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let unknown: Vec<&String> = documented.iter().filter(|c| !known.contains(c.as_str())).collect();
+    assert!(unknown.is_empty(), "the spec documents codes the registry lacks: {unknown:?}");
+    assert!(documented.len() >= 20, "only {} codes documented", documented.len());
+}
+
 #[test]
 fn migration_names_match_across_backends() {
     let sqlite = db::migration_names(DbBackend::Sqlite);

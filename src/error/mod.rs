@@ -6,6 +6,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+mod codes;
+pub use codes::Code;
+
 /// One invalid input: `field` is the JSON path (`params.tiers[1].threshold_minor`) or the query
 /// or path parameter name.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -43,7 +46,7 @@ pub struct Problem {
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub detail: String,
     pub errors: Vec<FieldError>,
     /// Headers the response must carry (e.g. `Allow` on 405, `WWW-Authenticate` on 401).
@@ -65,7 +68,7 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, detail: impl Into<String>) -> Self {
         Self { status, code, detail: detail.into(), errors: Vec::new(), headers: Vec::new(), internal: None }
     }
 
@@ -74,18 +77,10 @@ impl ApiError {
         self
     }
 
-    /// 404 for a resource kind, e.g. `not_found("partner")` → code `partner_not_found`.
-    pub fn not_found(resource: &'static str) -> Self {
-        let code = match resource {
-            "partner" => "partner_not_found",
-            "contact" => "contact_not_found",
-            "key_account" => "key_account_not_found",
-            "assignment" => "assignment_not_found",
-            "api_key" => "api_key_not_found",
-            "route" => "route_not_found",
-            _ => "not_found",
-        };
-        Self::new(StatusCode::NOT_FOUND, code, format!("{} not found", resource.replace('_', " ")))
+    /// 404 with a `…_not_found` code, e.g. `not_found(Code::PartnerNotFound)`: "partner not found".
+    pub fn not_found(code: Code) -> Self {
+        let what = code.as_str().strip_suffix("_not_found").unwrap_or("resource").replace('_', " ");
+        Self::new(StatusCode::NOT_FOUND, code, format!("{what} not found"))
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -93,33 +88,33 @@ impl ApiError {
             [one] => format!("{}: {}", one.field, one.message),
             _ => format!("{} fields are invalid", errors.len()),
         };
-        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
+        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, Code::ValidationFailed, detail) }
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::validation(vec![FieldError::new(field, message)])
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: Code, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: Code, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).with_header(header::WWW_AUTHENTICATE, "Bearer")
+        Self::new(StatusCode::UNAUTHORIZED, Code::Unauthorized, detail).with_header(header::WWW_AUTHENTICATE, "Bearer")
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::new(StatusCode::FORBIDDEN, Code::Forbidden, detail)
     }
 
     pub fn version_mismatch() -> Self {
         Self::new(
             StatusCode::PRECONDITION_FAILED,
-            "version_mismatch",
+            Code::VersionMismatch,
             "the resource changed since it was read: fetch it again and reapply your change",
         )
     }
@@ -129,7 +124,7 @@ impl ApiError {
             internal: Some(internal.into()),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
+                Code::ServiceUnavailable,
                 "the service is temporarily unavailable",
             )
         }
@@ -138,17 +133,17 @@ impl ApiError {
     pub fn internal(internal: impl std::fmt::Display) -> Self {
         Self {
             internal: Some(internal.to_string()),
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, Code::InternalError, "an unexpected error occurred")
         }
     }
 
     pub fn problem(&self, request_id: Option<String>) -> Problem {
         Problem {
-            r#type: format!("https://channeldesk.dev/problems/{}", self.code),
+            r#type: format!("https://channeldesk.dev/problems/{}", self.code.as_str()),
             title: self.status.canonical_reason().unwrap_or("Error").to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_string(),
+            code: self.code.as_str().to_string(),
             errors: self.errors.clone(),
             request_id,
         }
