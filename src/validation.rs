@@ -3,54 +3,6 @@
 
 use crate::error::{ApiError, Code, FieldError};
 
-/// Defines a closed set of text values: serde (snake_case), OpenAPI schema, storage text.
-#[macro_export]
-macro_rules! text_enum {
-    // `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros wrapped in an
-    // invisible group, which utoipa does not look into, so its schema ignored the serde rename
-    // and published the variant names (`Market`) instead of the wire text (`market`).
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Reads a stored value; anything else means the row was written outside the service.
-            pub fn from_db(text: &str) -> Result<Self, $crate::error::ApiError> {
-                text.parse().map_err(|_| $crate::error::ApiError::internal(
-                    format!("unexpected {} in the database: {text:?}", stringify!($name))))
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(format!(
-                        "unknown value {s:?}; expected one of: {}",
-                        [$($text),+].join(", ")
-                    )),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 #[derive(Debug, Default)]
 pub struct Check {
     errors: Vec<FieldError>,

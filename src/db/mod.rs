@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod schema;
+pub mod types;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -330,6 +331,33 @@ pub fn now() -> chrono::NaiveDateTime {
 pub fn stored_precision(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     t.trunc_subsecs(6)
+}
+
+/// Rows per statement of [`insert_many`]: below both backends' bind limits (SQLite 32766,
+/// Postgres 65535) for rows of up to 32 columns.
+pub const INSERT_MANY_CHUNK: usize = 1000;
+
+/// Inserts `rows` with multi-row `INSERT … VALUES (…), (…)` statements, `INSERT_MANY_CHUNK` rows
+/// at a time. diesel's multi-backend connection has no batch insert, so this runs on the
+/// connection variant itself. Rows that derive `Insertable` need
+/// `#[diesel(treat_none_as_default_value = false)]`, or SQLite falls back to a statement per row.
+pub fn insert_many<T, R>(conn: &mut DbConn, table: T, mut rows: Vec<R>) -> QueryResult<usize>
+where
+    T: diesel::Table + Copy,
+    Vec<R>: Insertable<T>,
+    diesel::query_builder::InsertStatement<T, <Vec<R> as Insertable<T>>::Values>:
+        diesel::query_dsl::methods::ExecuteDsl<SqliteConnection> + diesel::query_dsl::methods::ExecuteDsl<PgConnection>,
+{
+    let mut inserted = 0;
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(INSERT_MANY_CHUNK));
+        let chunk = std::mem::replace(&mut rows, rest);
+        inserted += match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(table).values(chunk).execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(table).values(chunk).execute(c)?,
+        };
+    }
+    Ok(inserted)
 }
 
 /// `%text%` with LIKE's own wildcards taken literally.

@@ -1,7 +1,9 @@
 use chrono::{DateTime, Utc};
+use diesel::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::db::types::{JsonText, UtcTime};
 use crate::error::ApiError;
 use crate::validation::{Check, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
@@ -52,7 +54,10 @@ impl PartnerStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+// The API's view is also the row; the store writes `name_key` (the normalised name that the
+// uniqueness rule compares) beside it.
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = crate::db::schema::partners, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Partner {
     pub id: String,
     pub name: String,
@@ -61,16 +66,22 @@ pub struct Partner {
     pub tier: Tier,
     pub status: PartnerStatus,
     pub region: Option<String>,
+    #[diesel(serialize_as = JsonText)]
     pub territories: Vec<String>,
+    #[diesel(serialize_as = JsonText)]
     pub industries: Vec<String>,
     pub owner: Option<String>,
+    #[diesel(serialize_as = UtcTime)]
     pub next_review_at: Option<DateTime<Utc>>,
     pub notes: Option<String>,
     /// Grows by one with every change; the `ETag` is this number in quotes.
     pub version: i64,
+    #[diesel(serialize_as = UtcTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(serialize_as = UtcTime)]
     pub updated_at: DateTime<Utc>,
     /// Set when the partner was deleted: hidden from lists, kept for history.
+    #[diesel(serialize_as = UtcTime)]
     pub archived_at: Option<DateTime<Utc>>,
 }
 
@@ -281,7 +292,8 @@ pub fn name_key(name: &str) -> String {
 
 // ---- contacts ----
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = crate::db::schema::partner_contacts, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Contact {
     pub id: String,
     pub partner_id: String,
@@ -294,7 +306,9 @@ pub struct Contact {
     /// DingTalk (钉钉) userid, for @mentions and chat commands.
     pub dingtalk_userid: Option<String>,
     pub version: i64,
+    #[diesel(serialize_as = UtcTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(serialize_as = UtcTime)]
     pub updated_at: DateTime<Utc>,
 }
 

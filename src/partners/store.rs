@@ -6,78 +6,10 @@ use crate::access::Actor;
 use crate::access::Scope;
 use crate::audit;
 use crate::db::schema::{partner_contacts as pc, partner_territories as pt, partners as p};
-use crate::db::{self, json as dbjson, like_pattern, DbConn};
+use crate::db::{self, like_pattern, DbConn};
 use crate::error::{ApiError, Code};
 use crate::events::{self, NewEvent};
 use crate::http::pagination::PageRequest;
-
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = p)]
-#[diesel(treat_none_as_null = true)]
-struct PartnerRow {
-    id: String,
-    name: String,
-    name_key: String,
-    channel_type: String,
-    kind: String,
-    tier: String,
-    status: String,
-    region: Option<String>,
-    territories: String,
-    industries: String,
-    owner: Option<String>,
-    next_review_at: Option<chrono::NaiveDateTime>,
-    notes: Option<String>,
-    version: i64,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-    archived_at: Option<chrono::NaiveDateTime>,
-}
-
-impl PartnerRow {
-    fn into_model(self) -> Result<Partner, ApiError> {
-        Ok(Partner {
-            id: self.id,
-            name: self.name,
-            channel_type: ChannelType::from_db(&self.channel_type)?,
-            kind: PartnerKind::from_db(&self.kind)?,
-            tier: Tier::from_db(&self.tier)?,
-            status: PartnerStatus::from_db(&self.status)?,
-            region: self.region,
-            territories: dbjson::decode(&self.territories)?,
-            industries: dbjson::decode(&self.industries)?,
-            owner: self.owner,
-            next_review_at: self.next_review_at.map(|t| t.and_utc()),
-            notes: self.notes,
-            version: self.version,
-            created_at: self.created_at.and_utc(),
-            updated_at: self.updated_at.and_utc(),
-            archived_at: self.archived_at.map(|t| t.and_utc()),
-        })
-    }
-
-    fn from_model(m: &Partner) -> Self {
-        PartnerRow {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            name_key: name_key(&m.name),
-            channel_type: m.channel_type.as_str().into(),
-            kind: m.kind.as_str().into(),
-            tier: m.tier.as_str().into(),
-            status: m.status.as_str().into(),
-            region: m.region.clone(),
-            territories: dbjson::encode(&m.territories),
-            industries: dbjson::encode(&m.industries),
-            owner: m.owner.clone(),
-            next_review_at: m.next_review_at.map(|t| t.naive_utc()),
-            notes: m.notes.clone(),
-            version: m.version,
-            created_at: m.created_at.naive_utc(),
-            updated_at: m.updated_at.naive_utc(),
-            archived_at: m.archived_at.map(|t| t.naive_utc()),
-        }
-    }
-}
 
 fn name_taken(name: &str) -> ApiError {
     ApiError::conflict(
@@ -100,12 +32,8 @@ fn ensure_name_free(conn: &mut DbConn, name: &str, except_id: Option<&str>) -> R
 
 fn write_territories(conn: &mut DbConn, partner_id: &str, territories: &[String]) -> Result<(), ApiError> {
     diesel::delete(pt::table.filter(pt::partner_id.eq(partner_id))).execute(conn)?;
-    // One row at a time: multi-row VALUES is not available through the multi-backend connection.
-    for territory in territories {
-        diesel::insert_into(pt::table)
-            .values((pt::partner_id.eq(partner_id), pt::territory.eq(territory)))
-            .execute(conn)?;
-    }
+    let rows: Vec<_> = territories.iter().map(|t| (pt::partner_id.eq(partner_id), pt::territory.eq(t))).collect();
+    db::insert_many(conn, pt::table, rows)?;
     Ok(())
 }
 
@@ -135,7 +63,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
         updated_at: now,
         archived_at: None,
     };
-    diesel::insert_into(p::table).values(PartnerRow::from_model(&partner)).execute(conn).map_err(|e| {
+    diesel::insert_into(p::table).values((partner.clone(), p::name_key.eq(name_key(&partner.name)))).execute(conn).map_err(|e| {
         // Two requests racing past the check above: the unique index decides.
         if db::is_unique_violation(&e) {
             name_taken(&partner.name)
@@ -163,8 +91,8 @@ pub fn get(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<Partner, ApiErr
     if !scope.allows(id) {
         return Err(ApiError::not_found(Code::PartnerNotFound));
     }
-    let row: Option<PartnerRow> = p::table.find(id).select(PartnerRow::as_select()).first(conn).optional()?;
-    row.ok_or_else(|| ApiError::not_found(Code::PartnerNotFound))?.into_model()
+    let partner: Option<Partner> = p::table.find(id).select(Partner::as_select()).first(conn).optional()?;
+    partner.ok_or_else(|| ApiError::not_found(Code::PartnerNotFound))
 }
 
 /// Current (not archived) partners, newest first.
@@ -179,16 +107,16 @@ pub fn list(
         q = q.filter(p::id.eq(own.clone()));
     }
     if let Some(v) = filter.status {
-        q = q.filter(p::status.eq(v.as_str()));
+        q = q.filter(p::status.eq(v));
     }
     if let Some(v) = filter.tier {
-        q = q.filter(p::tier.eq(v.as_str()));
+        q = q.filter(p::tier.eq(v));
     }
     if let Some(v) = filter.channel_type {
-        q = q.filter(p::channel_type.eq(v.as_str()));
+        q = q.filter(p::channel_type.eq(v));
     }
     if let Some(v) = filter.kind {
-        q = q.filter(p::kind.eq(v.as_str()));
+        q = q.filter(p::kind.eq(v));
     }
     if let Some(v) = &filter.region {
         q = q.filter(p::region.eq(v.clone()));
@@ -205,9 +133,7 @@ pub fn list(
     if let Some(after) = &page.after {
         q = q.filter(p::id.lt(after[0].clone()));
     }
-    let rows: Vec<PartnerRow> =
-        q.order(p::id.desc()).limit(page.limit + 1).select(PartnerRow::as_select()).load(conn)?;
-    rows.into_iter().map(PartnerRow::into_model).collect()
+    Ok(q.order(p::id.desc()).limit(page.limit + 1).select(Partner::as_select()).load(conn)?)
 }
 
 /// Writes `next` over `current` if nobody changed it in between (else 412).
@@ -215,7 +141,7 @@ fn save(conn: &mut DbConn, current: &Partner, next: &mut Partner) -> Result<(), 
     next.version = current.version + 1;
     next.updated_at = db::now().and_utc();
     let updated = diesel::update(p::table.filter(p::id.eq(&current.id).and(p::version.eq(current.version))))
-        .set(PartnerRow::from_model(next))
+        .set((next.clone(), p::name_key.eq(name_key(&next.name))))
         .execute(conn)
         .map_err(|e| if db::is_unique_violation(&e) { name_taken(&next.name) } else { e.into() })?;
     if updated != 1 {
@@ -314,57 +240,6 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
 
 // ---- contacts ----
 
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = pc)]
-#[diesel(treat_none_as_null = true)]
-struct ContactRow {
-    id: String,
-    partner_id: String,
-    name: String,
-    title: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    wecom_userid: Option<String>,
-    dingtalk_userid: Option<String>,
-    version: i64,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-}
-
-impl ContactRow {
-    fn into_model(self) -> Contact {
-        Contact {
-            id: self.id,
-            partner_id: self.partner_id,
-            name: self.name,
-            title: self.title,
-            phone: self.phone,
-            email: self.email,
-            wecom_userid: self.wecom_userid,
-            dingtalk_userid: self.dingtalk_userid,
-            version: self.version,
-            created_at: self.created_at.and_utc(),
-            updated_at: self.updated_at.and_utc(),
-        }
-    }
-
-    fn from_model(c: &Contact) -> Self {
-        ContactRow {
-            id: c.id.clone(),
-            partner_id: c.partner_id.clone(),
-            name: c.name.clone(),
-            title: c.title.clone(),
-            phone: c.phone.clone(),
-            email: c.email.clone(),
-            wecom_userid: c.wecom_userid.clone(),
-            dingtalk_userid: c.dingtalk_userid.clone(),
-            version: c.version,
-            created_at: c.created_at.naive_utc(),
-            updated_at: c.updated_at.naive_utc(),
-        }
-    }
-}
-
 /// The partner a contact write goes to: it must exist and not be archived.
 fn writable_partner(conn: &mut DbConn, partner_id: &str) -> Result<Partner, ApiError> {
     let partner = get(conn, partner_id, &Scope::All)?;
@@ -395,19 +270,19 @@ pub fn create_contact(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(pc::table).values(ContactRow::from_model(&contact)).execute(conn)?;
+    diesel::insert_into(pc::table).values(contact.clone()).execute(conn)?;
     audit::record(conn, actor, "create", "contact", &contact.id, audit::diff(None::<&Contact>, Some(&contact)))?;
     Ok(contact)
 }
 
 pub fn get_contact(conn: &mut DbConn, partner_id: &str, id: &str, scope: &Scope) -> Result<Contact, ApiError> {
     get(conn, partner_id, scope)?;
-    let row: Option<ContactRow> = pc::table
+    let contact: Option<Contact> = pc::table
         .filter(pc::id.eq(id).and(pc::partner_id.eq(partner_id)))
-        .select(ContactRow::as_select())
+        .select(Contact::as_select())
         .first(conn)
         .optional()?;
-    Ok(row.ok_or_else(|| ApiError::not_found(Code::ContactNotFound))?.into_model())
+    contact.ok_or_else(|| ApiError::not_found(Code::ContactNotFound))
 }
 
 /// A partner's contacts in the order they were added.
@@ -422,9 +297,7 @@ pub fn list_contacts(
     if let Some(after) = &page.after {
         q = q.filter(pc::id.gt(after[0].clone()));
     }
-    let rows: Vec<ContactRow> =
-        q.order(pc::id.asc()).limit(page.limit + 1).select(ContactRow::as_select()).load(conn)?;
-    Ok(rows.into_iter().map(ContactRow::into_model).collect())
+    Ok(q.order(pc::id.asc()).limit(page.limit + 1).select(Contact::as_select()).load(conn)?)
 }
 
 pub fn update_contact(
@@ -446,7 +319,7 @@ pub fn update_contact(
     next.version = current.version + 1;
     next.updated_at = db::now().and_utc();
     let updated = diesel::update(pc::table.filter(pc::id.eq(id).and(pc::version.eq(current.version))))
-        .set(ContactRow::from_model(&next))
+        .set(next.clone())
         .execute(conn)?;
     if updated != 1 {
         return Err(ApiError::version_mismatch());
