@@ -44,7 +44,7 @@ pub async fn create(
     input.validate(now())?;
     let actor = caller.actor();
     let bulletin = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::respond(StatusCode::CREATED, &bulletin, bulletin.version, Some(location(&bulletin.id))))
+    Ok(etag::created(&bulletin, location(&bulletin.id)))
 }
 
 /// List bulletins: pinned first, then newest published (drafts by creation time). Partner keys
@@ -85,7 +85,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     let scope = caller.read_scope();
     let id = path_id("id", &id)?;
     let bulletin = state.db.read(move |conn| store::get(conn, &id, &scope)).await?;
-    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+    Ok(etag::ok(&bulletin))
 }
 
 /// Change a bulletin (JSON merge patch). Drafts may change every field. A published bulletin
@@ -118,7 +118,7 @@ pub async fn update(
     patch.validate(now())?;
     let actor = caller.actor();
     let bulletin = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
-    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+    Ok(etag::ok(&bulletin))
 }
 
 /// Delete a bulletin: a draft is discarded (the audit trail keeps it); a published one is
@@ -174,7 +174,7 @@ pub async fn publish(
     let expected = etag::if_match(&req)?;
     let actor = caller.actor();
     let bulletin = state.db.write(move |conn| store::publish(conn, &actor, &id, &expected)).await?;
-    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+    Ok(etag::ok(&bulletin))
 }
 
 /// Archive a published bulletin: partners no longer see it; its recipients and receipts are
@@ -202,7 +202,7 @@ pub async fn archive(
     let expected = etag::if_match(&req)?;
     let actor = caller.actor();
     let bulletin = state.db.write(move |conn| store::archive(conn, &actor, &id, &expected)).await?;
-    Ok(etag::respond(StatusCode::OK, &bulletin, bulletin.version, None))
+    Ok(etag::ok(&bulletin))
 }
 
 /// Record that a partner read a bulletin (a read receipt). A partner key acknowledges for its
@@ -324,5 +324,5 @@ pub async fn get_receipt(
     let scope = caller.read_scope();
     let (id, partner_id) = (path_id("id", &path.0)?, path_id("partner_id", &path.1)?);
     let receipt = state.db.read(move |conn| store::receipt(conn, &id, &partner_id, &scope)).await?;
-    Ok(etag::respond(StatusCode::OK, &receipt, receipt.version, None))
+    Ok(etag::ok(&receipt))
 }

@@ -8,6 +8,8 @@ use crate::error::ApiError;
 use crate::partners::model::{nullable, ChannelType, PartnerStatus, Tier};
 use crate::validation::{Check, MAX_SHORT_TEXT};
 
+crate::record!(Bulletin);
+
 crate::text_enum! {
     Category {
         Market => "market", Competitor => "competitor", Product => "product",
@@ -566,6 +568,16 @@ pub struct Receipt {
     pub on_behalf: bool,
     /// 1 while unread, 2 once acknowledged (a receipt never changes after that).
     pub version: i64,
+}
+
+/// A receipt is keyed by its partner within the bulletin.
+impl crate::db::Record for Receipt {
+    fn id(&self) -> &str {
+        &self.partner_id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 impl Receipt {

@@ -41,7 +41,7 @@ pub async fn create_contract(
     input.partner_id = input_id("partner_id", &input.partner_id)?;
     let actor = caller.actor();
     let contract = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::respond(StatusCode::CREATED, &contract, contract.version, Some(location(&contract.id))))
+    Ok(etag::created(&contract, location(&contract.id)))
 }
 
 /// List contracts, newest first (with `expiring_within_days`: soonest end first). Partner keys
@@ -122,7 +122,7 @@ pub async fn get_contract(
     let id = path_id("id", &id)?;
     if !wants_markdown(&req) {
         let contract = state.db.read(move |conn| store::get(conn, &id, &scope)).await?;
-        let mut res = etag::respond(StatusCode::OK, &contract, contract.version, None);
+        let mut res = etag::ok(&contract);
         res.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept"));
         return Ok(res);
     }
@@ -174,7 +174,7 @@ pub async fn update_contract(
         patch.partner_id = Some(input_id("partner_id", partner_id)?);
     }
     let contract = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
-    Ok(etag::respond(StatusCode::OK, &contract, contract.version, None))
+    Ok(etag::ok(&contract))
 }
 
 /// Delete a draft contract and its terms (a draft successor is unlinked from its predecessor).
@@ -229,7 +229,7 @@ pub async fn renew_contract(
     input.validate()?;
     let actor = caller.actor();
     let successor = state.db.write(move |conn| store::renew(conn, &actor, &id, &input)).await?;
-    Ok(etag::respond(StatusCode::CREATED, &successor, successor.version, Some(location(&successor.id))))
+    Ok(etag::created(&successor, location(&successor.id)))
 }
 
 // ---- terms ----
@@ -259,7 +259,7 @@ pub async fn create_term(
     let contract_id = path_id("id", &id)?;
     let (actor, input) = (caller.actor(), body.0);
     let term = state.db.write(move |conn| store::create_term(conn, &actor, &contract_id, &input)).await?;
-    Ok(etag::respond(StatusCode::CREATED, &term, term.version, Some(term_location(&term.contract_id, &term.id))))
+    Ok(etag::created(&term, term_location(&term.contract_id, &term.id)))
 }
 
 /// List a contract's terms in the order they were added.
@@ -281,7 +281,7 @@ pub async fn list_terms(
     let page = page.request(1)?;
     let request = page.clone();
     let rows = state.db.read(move |conn| store::list_terms(conn, &contract_id, &request, &scope)).await?;
-    Ok(Page::from_rows(rows, &page, |t| vec![t.id.clone()], |t| t).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get one term.
@@ -299,7 +299,7 @@ pub async fn get_term(
     let scope = caller.read_scope();
     let (contract_id, term_id) = (path_id("id", &path.0)?, path_id("term_id", &path.1)?);
     let term = state.db.read(move |conn| store::get_term(conn, &contract_id, &term_id, &scope)).await?;
-    Ok(etag::respond(StatusCode::OK, &term, term.version, None))
+    Ok(etag::ok(&term))
 }
 
 /// Change a term of a draft contract (JSON merge patch; `params` re-checked against the kind).
@@ -328,7 +328,7 @@ pub async fn update_term(
     let (actor, patch) = (caller.actor(), body.0);
     let term =
         state.db.write(move |conn| store::update_term(conn, &actor, &contract_id, &term_id, &expected, &patch)).await?;
-    Ok(etag::respond(StatusCode::OK, &term, term.version, None))
+    Ok(etag::ok(&term))
 }
 
 /// Remove a term from a draft contract.
@@ -418,7 +418,7 @@ pub async fn list_amendments(
     let page = page.request(1)?;
     let request = page.clone();
     let rows = state.db.read(move |conn| store::list_amendments(conn, &contract_id, &request, &scope)).await?;
-    Ok(Page::from_rows(rows, &page, |a| vec![a.id.clone()], |a| a).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get one amendment.
@@ -437,7 +437,7 @@ pub async fn get_amendment(
     let scope = caller.read_scope();
     let (contract_id, amendment_id) = (path_id("id", &path.0)?, path_id("amendment_id", &path.1)?);
     let amendment = state.db.read(move |conn| store::get_amendment(conn, &contract_id, &amendment_id, &scope)).await?;
-    Ok(etag::respond(StatusCode::OK, &amendment, 1, None))
+    Ok(etag::ok(&amendment))
 }
 
 // ---- risks ----

@@ -10,6 +10,8 @@ use crate::error::ApiError;
 use crate::partners::model::nullable;
 use crate::validation::{Check, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
+crate::record!(Contract);
+
 crate::text_enum! {
     /// agency 代理 · distribution 经销 · reseller 转售 · service 服务 · framework 框架 · other 其他
     ContractKind {
@@ -632,6 +634,16 @@ pub struct Amendment {
     /// The contract's version after the amendment.
     pub contract_version: i64,
     pub created_at: DateTime<Utc>,
+}
+
+/// Amendments are history: written once, never changed, so every one is version 1.
+impl crate::db::Record for Amendment {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        1
+    }
 }
 
 #[cfg(test)]

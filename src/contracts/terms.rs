@@ -13,6 +13,8 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::error::{ApiError, FieldError};
 use crate::validation::{Check, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
+crate::record!(Term);
+
 crate::text_enum! {
     /// rights 权利 · obligations 义务 · breach_liability 违约责任 · dispute_resolution 争议解决 ·
     /// pricing 价格 · discount 折扣 · rebate 返点 · exclusivity 独家 · territory 区域 · payment 付款 ·

@@ -333,6 +333,28 @@ pub fn stored_precision(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<ch
     t.trunc_subsecs(6)
 }
 
+/// A stored record: its id (the default page key) and its version (the `ETag`; grows by one with
+/// every change).
+pub trait Record {
+    fn id(&self) -> &str;
+    fn version(&self) -> i64;
+}
+
+/// Implements [`Record`] for structs with `id: String` and `version: i64` fields.
+#[macro_export]
+macro_rules! record {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl $crate::db::Record for $ty {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn version(&self) -> i64 {
+                self.version
+            }
+        }
+    )+};
+}
+
 /// Rows per statement of [`insert_many`]: below both backends' bind limits (SQLite 32766,
 /// Postgres 65535) for rows of up to 32 columns.
 pub const INSERT_MANY_CHUNK: usize = 1000;

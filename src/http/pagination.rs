@@ -93,6 +93,14 @@ impl<T: Serialize> Page<T> {
         Page { items: rows.into_iter().map(map).collect(), next_cursor }
     }
 
+    /// A page of records ordered by id (the common case): the cursor is the last id.
+    pub fn by_id(rows: Vec<T>, req: &PageRequest) -> Self
+    where
+        T: crate::db::Record,
+    {
+        Self::from_rows(rows, req, |r| vec![r.id().to_string()], |r| r)
+    }
+
     /// 200 with the `Link` header pointing at the next page, when there is one.
     pub fn respond(self, req: &HttpRequest) -> HttpResponse {
         let mut res = HttpResponse::Ok();

@@ -1,4 +1,3 @@
-use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::model::*;
@@ -29,12 +28,7 @@ pub async fn create(
     input.validate()?;
     let actor = caller.actor();
     let account = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::respond(
-        StatusCode::CREATED,
-        &account,
-        account.version,
-        Some(format!("/api/v1/key-accounts/{}", account.id)),
-    ))
+    Ok(etag::created(&account, format!("/api/v1/key-accounts/{}", account.id)))
 }
 
 /// List current key accounts, newest first.
@@ -57,7 +51,7 @@ pub async fn list(
     let page = page.request(1)?;
     let (filter, request) = (filter.0, page.clone());
     let rows = state.db.read(move |conn| store::list(conn, &filter, &request)).await?;
-    Ok(Page::from_rows(rows, &page, |k| vec![k.id.clone()], |k| k).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get a key account.
@@ -72,7 +66,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     caller.require_staff_read()?;
     let id = path_id("id", &id)?;
     let account = state.db.read(move |conn| store::get(conn, &id)).await?;
-    Ok(etag::respond(StatusCode::OK, &account, account.version, None))
+    Ok(etag::ok(&account))
 }
 
 /// Change a key account (JSON merge patch).
@@ -103,7 +97,7 @@ pub async fn update(
     patch.validate()?;
     let actor = caller.actor();
     let account = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
-    Ok(etag::respond(StatusCode::OK, &account, account.version, None))
+    Ok(etag::ok(&account))
 }
 
 /// Delete (archive) a key account.
@@ -156,7 +150,7 @@ pub async fn create_assignment(
     let actor = caller.actor();
     let assignment = state.db.write(move |conn| store::create_assignment(conn, &actor, &account_id, &input)).await?;
     let location = format!("/api/v1/key-accounts/{}/assignments/{}", assignment.key_account_id, assignment.id);
-    Ok(etag::respond(StatusCode::CREATED, &assignment, assignment.version, Some(location)))
+    Ok(etag::created(&assignment, location))
 }
 
 /// List a key account's partner assignments.
@@ -178,7 +172,7 @@ pub async fn list_assignments(
     let page = page.request(1)?;
     let request = page.clone();
     let rows = state.db.read(move |conn| store::list_assignments(conn, &account_id, &request)).await?;
-    Ok(Page::from_rows(rows, &page, |a| vec![a.id.clone()], |a| a).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get one assignment.
@@ -196,7 +190,7 @@ pub async fn get_assignment(
     caller.require_staff_read()?;
     let (account_id, id) = (path_id("id", &path.0)?, path_id("assignment_id", &path.1)?);
     let assignment = state.db.read(move |conn| store::get_assignment(conn, &account_id, &id)).await?;
-    Ok(etag::respond(StatusCode::OK, &assignment, assignment.version, None))
+    Ok(etag::ok(&assignment))
 }
 
 /// Change an assignment's role or product lines.
@@ -227,7 +221,7 @@ pub async fn update_assignment(
     let actor = caller.actor();
     let assignment =
         state.db.write(move |conn| store::update_assignment(conn, &actor, &account_id, &id, &expected, &patch)).await?;
-    Ok(etag::respond(StatusCode::OK, &assignment, assignment.version, None))
+    Ok(etag::ok(&assignment))
 }
 
 /// Remove an assignment.

@@ -6,6 +6,8 @@ use crate::error::ApiError;
 use crate::partners::model::nullable;
 use crate::validation::{Check, MAX_SHORT_TEXT};
 
+crate::record!(KeyAccount, Assignment);
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct KeyAccount {
     pub id: String,

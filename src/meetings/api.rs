@@ -41,7 +41,7 @@ pub async fn create(
     input.validate()?;
     let actor = caller.actor();
     let meeting = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::respond(StatusCode::CREATED, &meeting, meeting.version, Some(location(&meeting.id))))
+    Ok(etag::created(&meeting, location(&meeting.id)))
 }
 
 /// List meetings in start order. Partner keys see only meetings that include their partner.
@@ -111,7 +111,7 @@ pub async fn update(
     let expected = etag::if_match(&req)?;
     let (actor, patch) = (caller.actor(), body.0);
     let meeting = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
-    Ok(etag::respond(StatusCode::OK, &meeting, meeting.version, None))
+    Ok(etag::ok(&meeting))
 }
 
 fn is_utc(tz: chrono_tz::Tz) -> bool {
@@ -270,7 +270,7 @@ pub async fn create_action_item(
     let actor = caller.actor();
     let item =
         state.db.write(move |conn| store::create_action_item(conn, &actor, &meeting_id, &input, Utc::now())).await?;
-    Ok(etag::respond(StatusCode::CREATED, &item, item.version, Some(item_location(&item.id))))
+    Ok(etag::created(&item, item_location(&item.id)))
 }
 
 /// A meeting's action items in the order they were added (partner keys: their partner's items).
@@ -294,7 +294,7 @@ pub async fn list_meeting_action_items(
     let request = page.clone();
     let rows =
         state.db.read(move |conn| store::list_meeting_items(conn, &meeting_id, &request, &scope, Utc::now())).await?;
-    Ok(Page::from_rows(rows, &page, |i| vec![i.id.clone()], |i| i).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Action items across meetings, soonest due first (undated last). Partner keys see their
@@ -337,7 +337,7 @@ pub async fn get_action_item(
     let scope = caller.read_scope();
     let id = path_id("id", &id)?;
     let item = state.db.read(move |conn| store::get_action_item(conn, &id, &scope, Utc::now())).await?;
-    Ok(etag::respond(StatusCode::OK, &item, item.version, None))
+    Ok(etag::ok(&item))
 }
 
 /// Change an action item (JSON merge patch); `{"status": "done"}` closes it and sets `done_at`.
@@ -367,7 +367,7 @@ pub async fn update_action_item(
     let (actor, patch) = (caller.actor(), body.0);
     let item =
         state.db.write(move |conn| store::update_action_item(conn, &actor, &id, &expected, &patch, Utc::now())).await?;
-    Ok(etag::respond(StatusCode::OK, &item, item.version, None))
+    Ok(etag::ok(&item))
 }
 
 // ---- series ----
@@ -398,7 +398,7 @@ pub async fn create_series(
     let input = body.0;
     let actor = caller.actor();
     let series = state.db.write(move |conn| series_store::create(conn, &actor, &input)).await?;
-    Ok(etag::respond(StatusCode::CREATED, &series, series.version, Some(series_location(&series.id))))
+    Ok(etag::created(&series, series_location(&series.id)))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -426,7 +426,7 @@ pub async fn list_series(
     let page = page.request(1)?;
     let (status, request) = (filter.status, page.clone());
     let rows = state.db.read(move |conn| series_store::list(conn, status, &request)).await?;
-    Ok(Page::from_rows(rows, &page, |s| vec![s.id.clone()], |s| s).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get a series with its occurrences (staff only).
@@ -445,7 +445,7 @@ pub async fn get_series(
     caller.require_staff_read()?;
     let id = path_id("id", &id)?;
     let series = state.db.read(move |conn| series_store::get(conn, &id)).await?;
-    Ok(etag::respond(StatusCode::OK, &series, series.version, None))
+    Ok(etag::ok(&series))
 }
 
 /// Edit a series. `{"from": <date or occurrence id>, "changes": {…}}` changes that occurrence (or
@@ -481,5 +481,5 @@ pub async fn update_series(
     let (actor, patch) = (caller.actor(), body.0);
     let series =
         state.db.write(move |conn| series_store::update(conn, &actor, &id, &expected, &patch, Utc::now())).await?;
-    Ok(etag::respond(StatusCode::OK, &series, series.version, None))
+    Ok(etag::ok(&series))
 }

@@ -14,6 +14,8 @@ use crate::error::ApiError;
 use crate::partners::model::nullable;
 use crate::validation::{Check, MAX_SHORT_TEXT};
 
+crate::record!(Meeting, ActionItem, MeetingSeries);
+
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 pub const MAX_PARTNERS: usize = 20;
 pub const MAX_ATTENDEES: usize = 100;

@@ -40,7 +40,7 @@ pub async fn create_channel(
     let actor = caller.actor();
     let ch = state.db.write(move |conn| store::create_channel(conn, &actor, &settings)).await?;
     let location = format!("/api/v1/bot-channels/{}", ch.id);
-    Ok(etag::respond(StatusCode::CREATED, &ch, ch.version, Some(location)))
+    Ok(etag::created(&ch, location))
 }
 
 /// List bot channels (admin), newest first.
@@ -62,7 +62,7 @@ pub async fn list_channels(
     let page = page.request(1)?;
     let (filter, request) = (filter.0, page.clone());
     let rows = state.db.read(move |conn| store::list_channels(conn, &filter, &request)).await?;
-    Ok(Page::from_rows(rows, &page, |c| vec![c.id.clone()], |c| c).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get a bot channel (admin).
@@ -80,7 +80,7 @@ pub async fn get_channel(
     caller.require_admin()?;
     let id = path_id("id", &id)?;
     let ch = state.db.read(move |conn| store::get_channel(conn, &id)).await?;
-    Ok(etag::respond(StatusCode::OK, &ch, ch.version, None))
+    Ok(etag::ok(&ch))
 }
 
 /// Change a bot channel (admin; JSON merge patch). `"secret": null` removes the signing secret.
@@ -108,7 +108,7 @@ pub async fn update_channel(
     let expected = etag::if_match(&req)?;
     let (actor, patch, hosts) = (caller.actor(), body.0, state.config.notify.outbound_allow_hosts.clone());
     let ch = state.db.write(move |conn| store::update_channel(conn, &actor, &id, &expected, &patch, &hosts)).await?;
-    Ok(etag::respond(StatusCode::OK, &ch, ch.version, None))
+    Ok(etag::ok(&ch))
 }
 
 /// Delete a bot channel (admin) with its subscriptions; its undelivered messages are cancelled.
@@ -230,7 +230,7 @@ pub async fn create_subscription(
     let actor = caller.actor();
     let sub = state.db.write(move |conn| store::create_subscription(conn, &actor, &channel_id, &filters)).await?;
     let location = subscription_location(&sub.channel_id, &sub.id);
-    Ok(etag::respond(StatusCode::CREATED, &sub, sub.version, Some(location)))
+    Ok(etag::created(&sub, location))
 }
 
 /// A bot channel's subscriptions (admin), in the order they were made.
@@ -252,7 +252,7 @@ pub async fn list_subscriptions(
     let page = page.request(1)?;
     let request = page.clone();
     let rows = state.db.read(move |conn| store::list_subscriptions(conn, &channel_id, &request)).await?;
-    Ok(Page::from_rows(rows, &page, |s| vec![s.id.clone()], |s| s).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get a subscription (admin).
@@ -270,7 +270,7 @@ pub async fn get_subscription(
     caller.require_admin()?;
     let (channel_id, id) = (path_id("id", &path.0)?, path_id("subscription_id", &path.1)?);
     let sub = state.db.read(move |conn| store::get_subscription(conn, &channel_id, &id)).await?;
-    Ok(etag::respond(StatusCode::OK, &sub, sub.version, None))
+    Ok(etag::ok(&sub))
 }
 
 /// Change a subscription (admin; JSON merge patch).
@@ -300,7 +300,7 @@ pub async fn update_subscription(
         .db
         .write(move |conn| store::update_subscription(conn, &actor, &channel_id, &id, &expected, &patch))
         .await?;
-    Ok(etag::respond(StatusCode::OK, &sub, sub.version, None))
+    Ok(etag::ok(&sub))
 }
 
 /// Remove a subscription (admin).
@@ -350,7 +350,7 @@ pub async fn create_webhook(
     let actor = caller.actor();
     let hook = state.db.write(move |conn| store::create_webhook(conn, &actor, &settings)).await?;
     let location = format!("/api/v1/webhooks/{}", hook.id);
-    Ok(etag::respond(StatusCode::CREATED, &hook, hook.version, Some(location)))
+    Ok(etag::created(&hook, location))
 }
 
 /// List webhooks (admin), newest first.
@@ -370,7 +370,7 @@ pub async fn list_webhooks(
     let page = page.request(1)?;
     let request = page.clone();
     let rows = state.db.read(move |conn| store::list_webhooks(conn, &request)).await?;
-    Ok(Page::from_rows(rows, &page, |w| vec![w.id.clone()], |w| w).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get a webhook (admin).
@@ -388,7 +388,7 @@ pub async fn get_webhook(
     caller.require_admin()?;
     let id = path_id("id", &id)?;
     let hook = state.db.read(move |conn| store::get_webhook(conn, &id)).await?;
-    Ok(etag::respond(StatusCode::OK, &hook, hook.version, None))
+    Ok(etag::ok(&hook))
 }
 
 /// Change a webhook (admin; JSON merge patch).
@@ -415,7 +415,7 @@ pub async fn update_webhook(
     let expected = etag::if_match(&req)?;
     let (actor, patch, hosts) = (caller.actor(), body.0, state.config.notify.outbound_allow_hosts.clone());
     let hook = state.db.write(move |conn| store::update_webhook(conn, &actor, &id, &expected, &patch, &hosts)).await?;
-    Ok(etag::respond(StatusCode::OK, &hook, hook.version, None))
+    Ok(etag::ok(&hook))
 }
 
 /// Delete a webhook (admin); its undelivered messages are cancelled.
@@ -464,7 +464,7 @@ pub async fn list_deliveries(
     let page = page.request(1)?;
     let (filter, request) = (filter.0, page.clone());
     let rows = state.db.read(move |conn| store::list_deliveries(conn, &filter, &request)).await?;
-    Ok(Page::from_rows(rows, &page, |d| vec![d.id.clone()], |d| d).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get a delivery (admin).
@@ -482,7 +482,7 @@ pub async fn get_delivery(
     caller.require_admin()?;
     let id = path_id("id", &id)?;
     let d = state.db.read(move |conn| store::delivery_row(conn, &id)?.to_model()).await?;
-    Ok(etag::respond(StatusCode::OK, &d, d.version, None))
+    Ok(etag::ok(&d))
 }
 
 /// Re-queue a failed or dead delivery (admin): it goes back to its channel's queue in its
@@ -509,5 +509,5 @@ pub async fn retry_delivery(
     let expected = etag::if_match(&req)?;
     let actor = caller.actor();
     let d = state.db.write(move |conn| store::retry_delivery(conn, &actor, &id, &expected)).await?;
-    Ok(etag::respond(StatusCode::OK, &d, d.version, None))
+    Ok(etag::ok(&d))
 }

@@ -13,6 +13,8 @@ use crate::partners::model::{nullable, Tier};
 use crate::platforms::Platform;
 use crate::validation::{Check, MAX_SHORT_TEXT};
 
+crate::record!(BotChannel, Subscription, Webhook, Delivery);
+
 crate::text_enum! {
     /// A bulletin's importance (bulletins issue), lowest first.
     Importance { Normal => "normal", Important => "important", Urgent => "urgent" }

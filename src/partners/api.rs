@@ -1,4 +1,3 @@
-use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::model::*;
@@ -37,7 +36,7 @@ pub async fn create(
     input.validate()?;
     let actor = caller.actor();
     let partner = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::respond(StatusCode::CREATED, &partner, partner.version, Some(location(&partner.id))))
+    Ok(etag::created(&partner, location(&partner.id)))
 }
 
 /// List current partners, newest first. Partner keys see only their own partner.
@@ -60,7 +59,7 @@ pub async fn list(
     let page = page.request(1)?;
     let (filter, request) = (filter.0, page.clone());
     let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &scope)).await?;
-    Ok(Page::from_rows(rows, &page, |p| vec![p.id.clone()], |p| p).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get a partner (archived ones too, with `archived_at` set).
@@ -75,7 +74,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     let scope = caller.read_scope();
     let id = path_id("id", &id)?;
     let partner = state.db.read(move |conn| store::get(conn, &id, &scope)).await?;
-    Ok(etag::respond(StatusCode::OK, &partner, partner.version, None))
+    Ok(etag::ok(&partner))
 }
 
 /// Change a partner (JSON merge patch). `{"status": …}` moves it along
@@ -105,7 +104,7 @@ pub async fn update(
     let expected = etag::if_match(&req)?;
     let (actor, patch) = (caller.actor(), body.0);
     let partner = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch)).await?;
-    Ok(etag::respond(StatusCode::OK, &partner, partner.version, None))
+    Ok(etag::ok(&partner))
 }
 
 /// Delete (archive) a partner: hidden from lists, kept for history.
@@ -161,12 +160,7 @@ pub async fn create_contact(
     input.validate()?;
     let actor = caller.actor();
     let contact = state.db.write(move |conn| store::create_contact(conn, &actor, &partner_id, &input)).await?;
-    Ok(etag::respond(
-        StatusCode::CREATED,
-        &contact,
-        contact.version,
-        Some(contact_location(&contact.partner_id, &contact.id)),
-    ))
+    Ok(etag::created(&contact, contact_location(&contact.partner_id, &contact.id)))
 }
 
 /// List a partner's contacts in the order they were added.
@@ -188,7 +182,7 @@ pub async fn list_contacts(
     let page = page.request(1)?;
     let request = page.clone();
     let rows = state.db.read(move |conn| store::list_contacts(conn, &partner_id, &request, &scope)).await?;
-    Ok(Page::from_rows(rows, &page, |c| vec![c.id.clone()], |c| c).respond(&req))
+    Ok(Page::by_id(rows, &page).respond(&req))
 }
 
 /// Get one contact.
@@ -206,7 +200,7 @@ pub async fn get_contact(
     let scope = caller.read_scope();
     let (partner_id, contact_id) = (path_id("id", &path.0)?, path_id("contact_id", &path.1)?);
     let contact = state.db.read(move |conn| store::get_contact(conn, &partner_id, &contact_id, &scope)).await?;
-    Ok(etag::respond(StatusCode::OK, &contact, contact.version, None))
+    Ok(etag::ok(&contact))
 }
 
 /// Change a contact (JSON merge patch).
@@ -239,7 +233,7 @@ pub async fn update_contact(
         .db
         .write(move |conn| store::update_contact(conn, &actor, &partner_id, &contact_id, &expected, &patch))
         .await?;
-    Ok(etag::respond(StatusCode::OK, &contact, contact.version, None))
+    Ok(etag::ok(&contact))
 }
 
 /// Remove a contact (the audit trail keeps what it was).

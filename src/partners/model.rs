@@ -7,6 +7,8 @@ use crate::db::types::{JsonText, UtcTime};
 use crate::error::ApiError;
 use crate::validation::{Check, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
+crate::record!(Partner, Contact);
+
 crate::text_enum! {
     /// 直接渠道 direct (own sales team, telesales, online direct) or 间接渠道 indirect (agents,
     /// distributors, wholesalers, resellers).

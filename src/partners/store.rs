@@ -63,14 +63,17 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
         updated_at: now,
         archived_at: None,
     };
-    diesel::insert_into(p::table).values((partner.clone(), p::name_key.eq(name_key(&partner.name)))).execute(conn).map_err(|e| {
-        // Two requests racing past the check above: the unique index decides.
-        if db::is_unique_violation(&e) {
-            name_taken(&partner.name)
-        } else {
-            e.into()
-        }
-    })?;
+    diesel::insert_into(p::table)
+        .values((partner.clone(), p::name_key.eq(name_key(&partner.name))))
+        .execute(conn)
+        .map_err(|e| {
+            // Two requests racing past the check above: the unique index decides.
+            if db::is_unique_violation(&e) {
+                name_taken(&partner.name)
+            } else {
+                e.into()
+            }
+        })?;
     write_territories(conn, &partner.id, &partner.territories)?;
     audit::record(conn, actor, "create", "partner", &partner.id, audit::diff(None::<&Partner>, Some(&partner)))?;
     events::emit(

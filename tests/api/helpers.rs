@@ -42,8 +42,12 @@ macro_rules! both {
             }
 
             #[actix_web::test]
+            #[cfg_attr(
+                not(channeldesk_test_pg),
+                ignore = "set CHANNELDESK_TEST_PG to a Postgres server URL to run the Postgres variant"
+            )]
             async fn postgres() {
-                let Some(app) = $crate::helpers::TestApp::spawn_pg().await else { return };
+                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await;
                 ($body)(app).await;
             }
         }
@@ -139,15 +143,6 @@ fn drop_leftovers(admin: &mut PgConnection) {
 }
 
 impl TestApp {
-    /// Postgres variant; `None` (and a note) when no server is configured.
-    pub async fn spawn_pg() -> Option<Self> {
-        if pg_server().is_none() {
-            eprintln!("CHANNELDESK_TEST_PG is not set: Postgres variant skipped");
-            return None;
-        }
-        Some(Self::spawn(Backend::Postgres).await)
-    }
-
     pub async fn spawn(backend: Backend) -> Self {
         let (url, guard) = match backend {
             Backend::Sqlite => {
@@ -157,7 +152,7 @@ impl TestApp {
             }
             Backend::Postgres => {
                 static SEQ: AtomicUsize = AtomicUsize::new(0);
-                let server = pg_server().expect("CHANNELDESK_TEST_PG");
+                let server = pg_server().expect("CHANNELDESK_TEST_PG names the Postgres server for this variant");
                 let template = tokio::task::spawn_blocking({
                     let server = server.clone();
                     move || pg_template(&server)

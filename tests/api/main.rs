@@ -1,5 +1,7 @@
 //! One integration-test binary: every resource's file, each test run on SQLite and Postgres.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail by panicking")]
+
 mod fake_robot;
 mod helpers;
 
