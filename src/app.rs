@@ -93,7 +93,11 @@ pub fn mk_app(
 
 /// The periodic jobs `serve` runs (each resource that needs one adds it here).
 fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
-    vec![crate::meetings::reminders::job(&config.meeting_reminder_leads), crate::contracts::scan::job(config)]
+    vec![
+        crate::meetings::reminders::job(&config.meeting_reminder_leads),
+        crate::contracts::scan::job(config),
+        crate::http::idempotency::SWEEP_JOB,
+    ]
 }
 
 /// A bound, not yet running server.

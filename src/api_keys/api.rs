@@ -1,4 +1,4 @@
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 
 use super::model::{ApiKey, ApiKeyCreate, ApiKeyCreated};
@@ -7,6 +7,7 @@ use crate::access::Caller;
 use crate::error::ApiError;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
 use crate::validation::path_id;
 
@@ -28,10 +29,16 @@ pub async fn create(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let created = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/api-keys/{}", created.key.id)))
-        .json(created))
+    // The secret is shown in this response only: a replay of the request answers 409
+    // `idempotency_replay_withheld` instead of showing it again, and it is never stored.
+    let reply = idempotency::write(&state.db, move |conn| {
+        let created = store::create(conn, &actor, &input)?;
+        Ok(Reply::json(StatusCode::CREATED, &created)
+            .header(header::LOCATION, &format!("/api/v1/api-keys/{}", created.key.id))
+            .withheld_on_replay())
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List API keys (admin), newest first. Secrets are never listed.

@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
 use crate::validation::path_id;
 
@@ -43,8 +44,12 @@ pub async fn create(
     let input = body.0;
     input.validate(now())?;
     let actor = caller.actor();
-    let bulletin = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::created(&bulletin, location(&bulletin.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let bulletin = store::create(conn, &actor, &input)?;
+        Ok(Reply::created(&bulletin, location(&bulletin.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List bulletins: pinned first, then newest published (drafts by creation time). Partner keys
@@ -173,8 +178,12 @@ pub async fn publish(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let actor = caller.actor();
-    let bulletin = state.db.write(move |conn| store::publish(conn, &actor, &id, &expected)).await?;
-    Ok(etag::ok(&bulletin))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let bulletin = store::publish(conn, &actor, &id, &expected)?;
+        Ok(Reply::ok(&bulletin))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// Archive a published bulletin: partners no longer see it; its recipients and receipts are
@@ -201,8 +210,12 @@ pub async fn archive(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let actor = caller.actor();
-    let bulletin = state.db.write(move |conn| store::archive(conn, &actor, &id, &expected)).await?;
-    Ok(etag::ok(&bulletin))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let bulletin = store::archive(conn, &actor, &id, &expected)?;
+        Ok(Reply::ok(&bulletin))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// Record that a partner read a bulletin (a read receipt). A partner key acknowledges for its
@@ -249,12 +262,15 @@ pub async fn acknowledge(
     let partner_key = matches!(by, Acknowledger::Partner(_));
     let actor = caller.actor();
     let contact_id = input.contact_id;
-    let (receipt, created) =
-        state.db.write(move |conn| store::acknowledge(conn, &actor, &id, &by, contact_id.as_deref())).await?;
-    let receipt = if partner_key { receipt.for_partner() } else { receipt };
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    let location = receipt_location(&receipt.bulletin_id, &receipt.partner_id);
-    Ok(etag::respond(status, &receipt, receipt.version, Some(location)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let (receipt, created) = store::acknowledge(conn, &actor, &id, &by, contact_id.as_deref())?;
+        let receipt = if partner_key { receipt.for_partner() } else { receipt };
+        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+        let location = receipt_location(&receipt.bulletin_id, &receipt.partner_id);
+        Ok(Reply::json(status, &receipt).etag(receipt.version).header(header::LOCATION, &location))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// Who a published bulletin went to and who has read it: totals over all recipients

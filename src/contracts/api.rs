@@ -1,4 +1,4 @@
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams, PageRequest};
+use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
 use crate::validation::{input_id, path_id};
 
@@ -40,8 +41,12 @@ pub async fn create_contract(
     input.validate()?;
     input.partner_id = input_id("partner_id", &input.partner_id)?;
     let actor = caller.actor();
-    let contract = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::created(&contract, location(&contract.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let contract = store::create(conn, &actor, &input)?;
+        Ok(Reply::created(&contract, location(&contract.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List contracts, newest first (with `expiring_within_days`: soonest end first). Partner keys
@@ -228,8 +233,12 @@ pub async fn renew_contract(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let successor = state.db.write(move |conn| store::renew(conn, &actor, &id, &input)).await?;
-    Ok(etag::created(&successor, location(&successor.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let successor = store::renew(conn, &actor, &id, &input)?;
+        Ok(Reply::created(&successor, location(&successor.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 // ---- terms ----
@@ -258,8 +267,12 @@ pub async fn create_term(
     caller.require_staff_write()?;
     let contract_id = path_id("id", &id)?;
     let (actor, input) = (caller.actor(), body.0);
-    let term = state.db.write(move |conn| store::create_term(conn, &actor, &contract_id, &input)).await?;
-    Ok(etag::created(&term, term_location(&term.contract_id, &term.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let term = store::create_term(conn, &actor, &contract_id, &input)?;
+        Ok(Reply::created(&term, term_location(&term.contract_id, &term.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List a contract's terms in the order they were added.
@@ -389,14 +402,12 @@ pub async fn create_amendment(
     let contract_id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let (actor, input) = (caller.actor(), body.0);
-    let (_, amendment) =
-        state.db.write(move |conn| store::amend(conn, &actor, &contract_id, &expected, &input)).await?;
-    Ok(etag::respond(
-        StatusCode::CREATED,
-        &amendment,
-        1,
-        Some(amendment_location(&amendment.contract_id, &amendment.id)),
-    ))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let (_, amendment) = store::amend(conn, &actor, &contract_id, &expected, &input)?;
+        Ok(Reply::created(&amendment, amendment_location(&amendment.contract_id, &amendment.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// A contract's amendments, oldest first: who, when, why, and before → after of each change.

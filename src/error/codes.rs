@@ -42,6 +42,7 @@ codes! {
     VersionMismatch => "version_mismatch": "If-Match names a version that is no longer current",
     IdempotencyKeyReused => "idempotency_key_reused": "the Idempotency-Key was used with a different request",
     IdempotencyKeyInProgress => "idempotency_key_in_progress": "a request with this Idempotency-Key is still running",
+    IdempotencyReplayWithheld => "idempotency_replay_withheld": "the request succeeded before, but its response showed a secret once and is not replayed",
     RateLimited => "rate_limited": "too many requests to one robot or key in a short time; retry after a while",
     // Who is calling
     Unauthorized => "unauthorized": "no API key, or an unknown or revoked one",

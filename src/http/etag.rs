@@ -38,12 +38,12 @@ pub fn check(expected: &Option<Vec<i64>>, current: i64) -> Result<(), ApiError> 
 
 /// 200 with the record and its `ETag`.
 pub fn ok<T: serde::Serialize + crate::db::Record>(record: &T) -> actix_web::HttpResponse {
-    respond(actix_web::http::StatusCode::OK, record, record.version(), None)
+    super::reply::Reply::ok(record).into_response()
 }
 
 /// 201 with the record, its `ETag` and its `Location`.
 pub fn created<T: serde::Serialize + crate::db::Record>(record: &T, location: String) -> actix_web::HttpResponse {
-    respond(actix_web::http::StatusCode::CREATED, record, record.version(), Some(location))
+    super::reply::Reply::created(record, location).into_response()
 }
 
 /// A single-resource response carrying its `ETag` (and `Location` for 201).

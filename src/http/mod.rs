@@ -6,6 +6,7 @@ pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod pagination;
+pub mod reply;
 
 use std::time::Instant;
 

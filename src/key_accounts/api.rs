@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
 use crate::validation::path_id;
 
@@ -27,8 +28,12 @@ pub async fn create(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let account = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::created(&account, format!("/api/v1/key-accounts/{}", account.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let account = store::create(conn, &actor, &input)?;
+        Ok(Reply::created(&account, format!("/api/v1/key-accounts/{}", account.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List current key accounts, newest first.
@@ -148,9 +153,13 @@ pub async fn create_assignment(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let assignment = state.db.write(move |conn| store::create_assignment(conn, &actor, &account_id, &input)).await?;
-    let location = format!("/api/v1/key-accounts/{}/assignments/{}", assignment.key_account_id, assignment.id);
-    Ok(etag::created(&assignment, location))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let assignment = store::create_assignment(conn, &actor, &account_id, &input)?;
+        let location = format!("/api/v1/key-accounts/{}/assignments/{}", assignment.key_account_id, assignment.id);
+        Ok(Reply::created(&assignment, location))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List a key account's partner assignments.

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
 use crate::validation::path_id;
 
@@ -40,8 +41,12 @@ pub async fn create(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let meeting = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::created(&meeting, location(&meeting.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let meeting = store::create(conn, &actor, &input)?;
+        Ok(Reply::created(&meeting, location(&meeting.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List meetings in start order. Partner keys see only meetings that include their partner.
@@ -268,9 +273,12 @@ pub async fn create_action_item(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let item =
-        state.db.write(move |conn| store::create_action_item(conn, &actor, &meeting_id, &input, Utc::now())).await?;
-    Ok(etag::created(&item, item_location(&item.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let item = store::create_action_item(conn, &actor, &meeting_id, &input, Utc::now())?;
+        Ok(Reply::created(&item, item_location(&item.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// A meeting's action items in the order they were added (partner keys: their partner's items).
@@ -397,8 +405,12 @@ pub async fn create_series(
     caller.require_staff_write()?;
     let input = body.0;
     let actor = caller.actor();
-    let series = state.db.write(move |conn| series_store::create(conn, &actor, &input)).await?;
-    Ok(etag::created(&series, series_location(&series.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let series = series_store::create(conn, &actor, &input)?;
+        Ok(Reply::created(&series, series_location(&series.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

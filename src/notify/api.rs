@@ -10,6 +10,7 @@ use crate::error::{ApiError, Code};
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::{idempotency, reply::Reply};
 use crate::platforms::format::{self, Message};
 use crate::state::AppState;
 use crate::validation::path_id;
@@ -38,9 +39,13 @@ pub async fn create_channel(
     let settings = body.0.settings();
     settings.validate(&state.config.notify.outbound_allow_hosts)?;
     let actor = caller.actor();
-    let ch = state.db.write(move |conn| store::create_channel(conn, &actor, &settings)).await?;
-    let location = format!("/api/v1/bot-channels/{}", ch.id);
-    Ok(etag::created(&ch, location))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let ch = store::create_channel(conn, &actor, &settings)?;
+        let location = format!("/api/v1/bot-channels/{}", ch.id);
+        Ok(Reply::created(&ch, location))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List bot channels (admin), newest first.
@@ -228,9 +233,13 @@ pub async fn create_subscription(
     filters.validate()?;
     let filters = filters.normalized();
     let actor = caller.actor();
-    let sub = state.db.write(move |conn| store::create_subscription(conn, &actor, &channel_id, &filters)).await?;
-    let location = subscription_location(&sub.channel_id, &sub.id);
-    Ok(etag::created(&sub, location))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let sub = store::create_subscription(conn, &actor, &channel_id, &filters)?;
+        let location = subscription_location(&sub.channel_id, &sub.id);
+        Ok(Reply::created(&sub, location))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// A bot channel's subscriptions (admin), in the order they were made.
@@ -348,9 +357,13 @@ pub async fn create_webhook(
     let settings = body.0.settings();
     settings.validate(&state.config.notify.outbound_allow_hosts)?;
     let actor = caller.actor();
-    let hook = state.db.write(move |conn| store::create_webhook(conn, &actor, &settings)).await?;
-    let location = format!("/api/v1/webhooks/{}", hook.id);
-    Ok(etag::created(&hook, location))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let hook = store::create_webhook(conn, &actor, &settings)?;
+        let location = format!("/api/v1/webhooks/{}", hook.id);
+        Ok(Reply::created(&hook, location))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List webhooks (admin), newest first.
@@ -508,6 +521,10 @@ pub async fn retry_delivery(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let actor = caller.actor();
-    let d = state.db.write(move |conn| store::retry_delivery(conn, &actor, &id, &expected)).await?;
-    Ok(etag::ok(&d))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let d = store::retry_delivery(conn, &actor, &id, &expected)?;
+        Ok(Reply::ok(&d))
+    })
+    .await?;
+    Ok(reply.into_response())
 }

@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
 use crate::validation::path_id;
 
@@ -35,8 +36,12 @@ pub async fn create(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let partner = state.db.write(move |conn| store::create(conn, &actor, &input)).await?;
-    Ok(etag::created(&partner, location(&partner.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let partner = store::create(conn, &actor, &input)?;
+        Ok(Reply::created(&partner, location(&partner.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List current partners, newest first. Partner keys see only their own partner.
@@ -159,8 +164,12 @@ pub async fn create_contact(
     let input = body.0;
     input.validate()?;
     let actor = caller.actor();
-    let contact = state.db.write(move |conn| store::create_contact(conn, &actor, &partner_id, &input)).await?;
-    Ok(etag::created(&contact, contact_location(&contact.partner_id, &contact.id)))
+    let reply = idempotency::write(&state.db, move |conn| {
+        let contact = store::create_contact(conn, &actor, &partner_id, &input)?;
+        Ok(Reply::created(&contact, contact_location(&contact.partner_id, &contact.id)))
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// List a partner's contacts in the order they were added.

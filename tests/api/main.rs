@@ -4,6 +4,7 @@
 
 mod fake_robot;
 mod helpers;
+mod idempotency;
 
 mod advice;
 mod api_keys;
