@@ -8,6 +8,10 @@ use crate::db::schema::{events as ev, outbox_pending as op};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 
+mod domain;
+
+pub use domain::{DomainEvent, Subject};
+
 /// An event about to be written.
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
@@ -106,6 +110,13 @@ pub struct Event {
     pub resource_id: String,
     pub partner_id: Option<String>,
     pub payload: Value,
+}
+
+impl Event {
+    /// The typed event; an error when the row holds a type or a shape this version does not know.
+    pub fn domain(&self) -> Result<DomainEvent, ApiError> {
+        DomainEvent::from_value(&self.event_type, self.payload.clone())
+    }
 }
 
 #[derive(Queryable, Selectable)]

@@ -52,7 +52,7 @@ impl PartnerStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Partner {
     pub id: String,
     pub name: String,

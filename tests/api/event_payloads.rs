@@ -15,6 +15,7 @@
 //! test again without the variable (with `CHANNELDESK_TEST_PG` set, so both backends agree).
 
 use actix_web::http::{Method, StatusCode};
+use channeldesk::events::DomainEvent;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
@@ -132,13 +133,22 @@ impl Pin {
         );
     }
 
-    /// Pins the newest stored event of each of `types`.
+    /// Pins the newest stored event of each of `types`, and reads every stored event back as a
+    /// `DomainEvent` that writes the same row again.
     #[track_caller]
     fn events(&self, app: &TestApp, types: &[&str]) {
         let rows = stored(app);
         for t in types {
             let row = rows.iter().rev().find(|r| r.event_type == *t).unwrap_or_else(|| panic!("no {t} was emitted"));
             self.check(t, &row.envelope());
+        }
+        for row in &rows {
+            let event = DomainEvent::from_stored(&row.event_type, &row.payload)
+                .unwrap_or_else(|e| panic!("{} does not read back: {e}", row.event_type));
+            assert_eq!(event.payload().expect("payload").to_string(), row.payload, "{}", row.event_type);
+            let subject = event.subject();
+            let columns = (subject.resource_type, subject.resource_id, subject.partner_id);
+            assert_eq!(columns, (&*row.resource_type, &*row.resource_id, row.partner_id.as_deref()));
         }
     }
 }
@@ -452,13 +462,16 @@ both!(scan_events_keep_their_wire_json, |app: TestApp| async move {
 });
 
 #[test]
-fn every_pinned_event_type_has_its_fixture() {
+fn every_event_type_is_pinned_by_its_fixture() {
     if blessing() {
         return;
     }
     let mut pinned: Vec<&str> =
         [PARTNER_TYPES, MEETING_TYPES, SERIES_TYPES, BULLETIN_TYPES, CONTRACT_TYPES, SCAN_TYPES].concat();
     pinned.sort_unstable();
+    let mut types = DomainEvent::TYPES.to_vec();
+    types.sort_unstable();
+    assert_eq!(pinned, types, "every DomainEvent type is produced here, and only those");
     let mut files: Vec<String> = std::fs::read_dir(FIXTURES)
         .expect("fixtures")
         .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".json").map(str::to_string))
