@@ -2,6 +2,7 @@
 //! addressed by audience, resolved into recipients when published, with read receipts.
 
 pub mod api;
+pub mod events;
 pub mod model;
 pub mod store;
 

@@ -236,7 +236,7 @@ impl AttachmentRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Bulletin {
     pub id: String,
     pub title: String,
@@ -262,7 +262,7 @@ pub struct Bulletin {
     pub published_at: Option<DateTime<Utc>>,
     pub archived_at: Option<DateTime<Utc>>,
     /// Partner keys only: when their partner acknowledged it, or null while unread.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub read_at: Option<Option<DateTime<Utc>>>,
     /// Grows by one with every change; the `ETag` is this number in quotes.

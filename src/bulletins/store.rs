@@ -1,8 +1,8 @@
 use actix_web::http::StatusCode;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 
+use super::events::BulletinSnapshot;
 use super::model::*;
 use crate::access::Actor;
 use crate::access::Scope;
@@ -11,7 +11,7 @@ use crate::db::like_pattern;
 use crate::db::schema::{bulletin_recipients as br, bulletins as b, partner_contacts as pc, partners as p};
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::{ApiError, Code, FieldError};
-use crate::events::{self, NewEvent};
+use crate::events::{self, DomainEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::partners::model::{ChannelType, PartnerStatus, Tier};
@@ -101,18 +101,6 @@ impl BulletinRow {
             updated_at: m.updated_at.naive_utc(),
         }
     }
-}
-
-/// The outbox payload: self-contained, so a notifier can render a message without reading back.
-fn payload(bulletin: &Bulletin, partner_ids: &[String]) -> serde_json::Value {
-    json!({
-        "bulletin": bulletin,
-        "title": bulletin.title,
-        "category": bulletin.category,
-        "importance": bulletin.importance,
-        "recipient_count": partner_ids.len(),
-        "partner_ids": partner_ids,
-    })
 }
 
 /// Every partner an audience names must exist and not be archived; the error points at the
@@ -497,24 +485,8 @@ pub fn publish(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
             .execute(conn)?;
     }
     audit::record(conn, actor, "publish", "bulletin", id, audit::diff(Some(&current), Some(&next)))?;
-    events::emit(
-        conn,
-        NewEvent {
-            event_type: "bulletin.published",
-            resource_type: "bulletin",
-            resource_id: id,
-            partner_id: single(&recipients),
-            payload: payload(&next, &recipients),
-        },
-    )?;
+    events::emit(conn, &DomainEvent::BulletinPublished(BulletinSnapshot::new(next.clone(), recipients)))?;
     Ok(next)
-}
-
-fn single(ids: &[String]) -> Option<&str> {
-    match ids {
-        [one] => Some(one.as_str()),
-        _ => None,
-    }
 }
 
 fn recipient_ids(conn: &mut DbConn, id: &str) -> Result<Vec<String>, ApiError> {
@@ -542,16 +514,7 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
     save(conn, &current, &mut next)?;
     let recipients = recipient_ids(conn, id)?;
     audit::record(conn, actor, "archive", "bulletin", id, audit::diff(Some(&current), Some(&next)))?;
-    events::emit(
-        conn,
-        NewEvent {
-            event_type: "bulletin.archived",
-            resource_type: "bulletin",
-            resource_id: id,
-            partner_id: single(&recipients),
-            payload: payload(&next, &recipients),
-        },
-    )?;
+    events::emit(conn, &DomainEvent::BulletinArchived(BulletinSnapshot::new(next.clone(), recipients)))?;
     Ok(next)
 }
 

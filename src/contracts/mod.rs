@@ -2,6 +2,7 @@
 //! contracts, renewals, and the risk warnings (风险预警) computed from them.
 
 pub mod api;
+pub mod events;
 pub mod model;
 pub mod render;
 pub mod risks;

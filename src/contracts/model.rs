@@ -40,7 +40,7 @@ pub const DEFAULT_NOTICE_DAYS: i64 = 30;
 pub const DEFAULT_CURRENCY: &str = "CNY";
 
 /// A partner's contract. Money is in minor units (fen for CNY) of `currency`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Contract {
     pub id: String,
     pub partner_id: String,
@@ -620,7 +620,7 @@ pub struct AmendmentChangeRecord {
 }
 
 /// A recorded amendment (补充协议): who, when, why, and before → after of each change.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Amendment {
     pub id: String,
     pub contract_id: String,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -60,7 +60,7 @@ pub struct Subject {
 
 /// A warning about one contract. Risks between two contracts appear once for each side, with the
 /// same `key`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Risk {
     pub code: RiskCode,
     pub severity: Severity,
@@ -74,10 +74,12 @@ pub struct Risk {
     /// and for risks between two partners the other contract (`other`, hidden from partner keys).
     #[schema(value_type = Object)]
     pub evidence: Value,
-    /// Identifies the risk for exactly-once announcements: code, contracts and evidence.
+    /// Identifies the risk for exactly-once announcements: code, contracts and evidence. Not on
+    /// the wire: empty in a risk read back from an event.
     #[serde(skip)]
     pub key: String,
-    /// The message without the other partner's name, for partner keys.
+    /// The message without the other partner's name, for partner keys. Not on the wire either:
+    /// an event carries the redacted sides as `partner_views`.
     #[serde(skip)]
     pub partner_message: String,
 }

@@ -7,14 +7,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{json, Value};
 
+use super::events::{ContractExpiring, ContractSnapshot, RiskRaised};
+use super::model::Contract;
 use super::risks::{self, Risk, RiskCode, Subject};
 use super::store;
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::events::{self, NewEvent};
+use crate::events::{self, DomainEvent};
 use crate::jobs::Job;
 
 pub fn job(config: &Config) -> Job {
@@ -39,15 +40,8 @@ pub fn run(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
             continue;
         }
         let first = sides[0];
-        let (event_type, payload) = announcement(sides, &by_id, today);
-        let event = NewEvent {
-            event_type,
-            resource_type: "contract",
-            resource_id: &first.contract_id,
-            partner_id: Some(&first.partner_id),
-            payload,
-        };
-        if events::emit_once(conn, key, event)?.is_some() {
+        let event = announcement(sides, &by_id, today)?;
+        if events::emit_once(conn, key, &event)?.is_some() {
             done += 1;
         }
         // Recorded either way: a concurrent scanner that announced it may not have recorded it yet.
@@ -63,42 +57,42 @@ pub fn run(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
     Ok(done)
 }
 
-/// The event type and a self-contained payload (names, numbers, dates) for a chat message;
-/// `risk.raised` also carries `partner_views`, every side redacted for its own partner.
-fn announcement(sides: &[&Risk], by_id: &HashMap<&str, &Subject>, today: NaiveDate) -> (&'static str, Value) {
+/// The announcement of one risk, self-contained (names, numbers, dates) for a chat message:
+/// `contract.expiring` for an expiring contract, else `risk.raised`, which also carries
+/// `partner_views`, every side redacted for its own partner.
+fn announcement(sides: &[&Risk], by_id: &HashMap<&str, &Subject>, today: NaiveDate) -> Result<DomainEvent, ApiError> {
     let first = sides[0];
-    let mut partner_ids: Vec<&str> = Vec::new();
+    let mut partner_ids: Vec<String> = Vec::new();
     for side in sides {
-        if !partner_ids.contains(&side.partner_id.as_str()) {
-            partner_ids.push(&side.partner_id);
+        if !partner_ids.contains(&side.partner_id) {
+            partner_ids.push(side.partner_id.clone());
         }
     }
-    let contracts: Vec<Value> =
-        sides.iter().filter_map(|s| by_id.get(s.contract_id.as_str())).map(|s| json!(s.contract)).collect();
+    let contracts: Vec<Contract> =
+        sides.iter().filter_map(|s| by_id.get(s.contract_id.as_str())).map(|s| s.contract.clone()).collect();
     if first.code == RiskCode::Expiring {
-        let contract = contracts.first().cloned().unwrap_or(Value::Null);
-        let payload = json!({
-            "contract": contract,
-            "partner_name": first.partner_name,
-            "partner_ids": partner_ids,
-            "effective_to": first.evidence["effective_to"],
-            "days_left": first.evidence["days_left"],
-            "renewal_notice_days": first.evidence["renewal_notice_days"],
-            "auto_renew": first.evidence["auto_renew"],
-            "risk": first,
-            "detected_on": today,
-        });
-        return ("contract.expiring", payload);
+        // The risks were assessed from `by_id`'s subjects, so the contract is there.
+        let Some(contract) = contracts.into_iter().next() else {
+            return Err(ApiError::internal(format!("expiring risk of an unknown contract {}", first.contract_id)));
+        };
+        let expiry = serde_json::from_value(first.evidence.clone())
+            .map_err(|e| ApiError::internal(format!("expiring risk without its dates: {e}")))?;
+        let snapshot = ContractSnapshot { contract, partner_name: first.partner_name.clone(), partner_ids };
+        return Ok(DomainEvent::ContractExpiring(ContractExpiring {
+            snapshot,
+            expiry,
+            risk: first.clone(),
+            detected_on: today,
+        }));
     }
     // Each side as its own partner may see it (a partner's chat is told nothing about the other).
     let partner_views: Vec<Risk> = sides.iter().map(|s| (*s).clone().redacted()).collect();
-    let payload = json!({
-        "risk": first,
-        "risks": sides,
-        "partner_views": partner_views,
-        "contracts": contracts,
-        "partner_ids": partner_ids,
-        "detected_on": today,
-    });
-    ("risk.raised", payload)
+    Ok(DomainEvent::RiskRaised(RiskRaised {
+        risk: first.clone(),
+        risks: sides.iter().map(|s| (*s).clone()).collect(),
+        partner_views,
+        contracts,
+        partner_ids,
+        detected_on: today,
+    }))
 }

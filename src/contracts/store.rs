@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
+use super::events::{ContractAmended, ContractRenewed, ContractSnapshot, ContractStatusChange, ContractUpdated};
 use super::model::*;
 use super::risks::{self, Risk, Subject, TermFact};
 use super::terms::{self, Params, Term, TermContent, TermCreate, TermKind, TermUpdate, REQUIRED_KINDS};
@@ -20,7 +21,7 @@ use crate::db::schema::{
 };
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::{ApiError, Code};
-use crate::events::{self, NewEvent};
+use crate::events::{self, DomainEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::Check;
@@ -180,33 +181,6 @@ fn insert_contract(conn: &mut DbConn, contract: &Contract) -> Result<(), ApiErro
     Ok(())
 }
 
-/// The event payload: the contract as the API shows it, with its partner's name.
-fn payload(contract: &Contract, partner_name: &str, extra: Value) -> Value {
-    let mut body = json!({
-        "contract": contract,
-        "partner_name": partner_name,
-        "partner_ids": [contract.partner_id],
-    });
-    if let (Some(map), Value::Object(more)) = (body.as_object_mut(), extra) {
-        map.extend(more);
-    }
-    body
-}
-
-fn emit(conn: &mut DbConn, event_type: &str, contract: &Contract, payload: Value) -> Result<(), ApiError> {
-    events::emit(
-        conn,
-        NewEvent {
-            event_type,
-            resource_type: "contract",
-            resource_id: &contract.id,
-            partner_id: Some(&contract.partner_id),
-            payload,
-        },
-    )?;
-    Ok(())
-}
-
 pub fn create(conn: &mut DbConn, actor: &Actor, input: &ContractCreate) -> Result<Contract, ApiError> {
     let partner_name = check_partner(conn, &input.partner_id)?;
     ensure_number_free(conn, &input.number, None)?;
@@ -235,7 +209,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &ContractCreate) -> Resul
     };
     insert_contract(conn, &contract)?;
     audit::record(conn, actor, "create", "contract", &contract.id, audit::diff(None::<&Contract>, Some(&contract)))?;
-    emit(conn, "contract.created", &contract, payload(&contract, &partner_name, json!({})))?;
+    events::emit(conn, &DomainEvent::ContractCreated(ContractSnapshot::new(contract.clone(), &partner_name)))?;
     Ok(contract)
 }
 
@@ -376,20 +350,27 @@ pub fn update(
     audit::record(conn, actor, "update", "contract", id, changes.clone())?;
     let name = partner_name(conn, &next.partner_id)?;
     if next.status != current.status {
-        let event_type = match next.status {
-            ContractStatus::Active => "contract.activated",
-            ContractStatus::Expired => "contract.expired",
-            ContractStatus::Terminated => "contract.terminated",
-            ContractStatus::Draft => "contract.updated",
+        let moved = ContractStatusChange {
+            snapshot: ContractSnapshot::new(next.clone(), &name),
+            from: current.status,
+            to: next.status,
         };
-        emit(conn, event_type, &next, payload(&next, &name, json!({"from": current.status, "to": next.status})))?;
+        let event = match next.status {
+            ContractStatus::Active => DomainEvent::ContractActivated(moved),
+            ContractStatus::Expired => DomainEvent::ContractExpired(moved),
+            ContractStatus::Terminated => DomainEvent::ContractTerminated(moved),
+            // `can_move_to` (checked above) has no move back to draft.
+            ContractStatus::Draft => return Err(ApiError::internal("a contract moved back to draft")),
+        };
+        events::emit(conn, &event)?;
     }
     if changes.as_object().is_some_and(|m| m.keys().any(|f| f != "status")) {
         let mut other = changes.clone();
         if let Some(m) = other.as_object_mut() {
             m.remove("status");
         }
-        emit(conn, "contract.updated", &next, payload(&next, &name, json!({ "changes": other })))?;
+        let updated = ContractUpdated { snapshot: ContractSnapshot::new(next.clone(), &name), changes: other };
+        events::emit(conn, &DomainEvent::ContractUpdated(updated))?;
     }
     Ok(next)
 }
@@ -412,7 +393,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<
     diesel::delete(k::table.filter(k::id.eq(id))).execute(conn)?;
     audit::record(conn, actor, "delete", "contract", id, audit::diff(Some(&current), None::<&Contract>))?;
     let name = partner_name(conn, &current.partner_id)?;
-    emit(conn, "contract.deleted", &current, payload(&current, &name, json!({})))?;
+    events::emit(conn, &DomainEvent::ContractDeleted(ContractSnapshot::new(current, &name)))?;
     Ok(())
 }
 
@@ -472,7 +453,8 @@ pub fn renew(conn: &mut DbConn, actor: &Actor, id: &str, input: &ContractRenewRe
     audit::record(conn, actor, "create", "contract", &successor.id, audit::diff(None::<&Contract>, Some(&successor)))?;
     audit::record(conn, actor, "update", "contract", &pred.id, audit::diff(Some(&pred), Some(&linked)))?;
     let name = partner_name(conn, &pred.partner_id)?;
-    emit(conn, "contract.renewed", &linked, payload(&linked, &name, json!({ "successor": successor })))?;
+    let renewed = ContractRenewed { snapshot: ContractSnapshot::new(linked, &name), successor: successor.clone() };
+    events::emit(conn, &DomainEvent::ContractRenewed(renewed))?;
     Ok(successor)
 }
 
@@ -878,7 +860,9 @@ pub fn amend(
                 "changes": amendment.changes }),
     )?;
     let name = partner_name(conn, &next.partner_id)?;
-    emit(conn, "contract.amended", &next, payload(&next, &name, json!({ "amendment": amendment })))?;
+    let amended =
+        ContractAmended { snapshot: ContractSnapshot::new(next.clone(), &name), amendment: amendment.clone() };
+    events::emit(conn, &DomainEvent::ContractAmended(amended))?;
     Ok((next, amendment))
 }
 

@@ -1,5 +1,9 @@
 //! The outbox: domain events written in the same transaction as the change that caused them, so
 //! an event exists exactly when its change committed. Delivery reads from here.
+//!
+//! Events go in typed ([`DomainEvent`]): the stored row — type, subject, partner, payload — is
+//! derived from the event, never restated by the emitter. They come out as rows ([`Event`], the
+//! payload as JSON) that [`Event::domain`] turns back into the type.
 
 use diesel::prelude::*;
 use serde_json::Value;
@@ -8,35 +12,30 @@ use crate::db::schema::{events as ev, outbox_pending as op};
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 
-/// An event about to be written.
-#[derive(Debug, Clone)]
-pub struct NewEvent<'a> {
-    /// Dotted name, e.g. `partner.created`.
-    pub event_type: &'a str,
-    pub resource_type: &'a str,
-    pub resource_id: &'a str,
-    /// The partner the event concerns, for per-partner routing and scoping.
-    pub partner_id: Option<&'a str>,
-    pub payload: Value,
-}
+mod domain;
+
+pub use domain::{DomainEvent, Subject};
 
 /// Appends `event` to the outbox; call inside the change's transaction. Returns the event id.
-pub fn emit(conn: &mut DbConn, event: NewEvent<'_>) -> Result<String, ApiError> {
+pub fn emit(conn: &mut DbConn, event: &DomainEvent) -> Result<String, ApiError> {
     let id = db::new_id();
     insert(conn, &id, event)?;
     Ok(id)
 }
 
-fn insert(conn: &mut DbConn, id: &str, event: NewEvent<'_>) -> Result<(), ApiError> {
+/// Writes the row: its type, subject and payload all come from `event`.
+fn insert(conn: &mut DbConn, id: &str, event: &DomainEvent) -> Result<(), ApiError> {
+    let subject = event.subject();
+    let payload = event.payload()?.to_string();
     diesel::insert_into(ev::table)
         .values((
             ev::id.eq(id),
-            ev::event_type.eq(event.event_type),
+            ev::event_type.eq(event.event_type()),
             ev::occurred_at.eq(db::now()),
-            ev::resource_type.eq(event.resource_type),
-            ev::resource_id.eq(event.resource_id),
-            ev::partner_id.eq(event.partner_id),
-            ev::payload.eq(event.payload.to_string()),
+            ev::resource_type.eq(subject.resource_type),
+            ev::resource_id.eq(subject.resource_id),
+            ev::partner_id.eq(subject.partner_id),
+            ev::payload.eq(payload),
         ))
         .execute(conn)?;
     diesel::insert_into(op::table).values(op::event_id.eq(id)).execute(conn)?;
@@ -66,7 +65,7 @@ pub fn mark_handled(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
 /// the key is claimed with `INSERT … ON CONFLICT DO NOTHING` in the caller's transaction, so of
 /// two concurrent scanners one claims it and the other, blocked until the first commits, skips.
 /// Returns the new event's id, or `None` when the key was already taken.
-pub fn emit_once(conn: &mut DbConn, key: &str, event: NewEvent<'_>) -> Result<Option<String>, ApiError> {
+pub fn emit_once(conn: &mut DbConn, key: &str, event: &DomainEvent) -> Result<Option<String>, ApiError> {
     let id = db::new_id();
     let sql = match conn.backend() {
         db::Backend::Sqlite => {
@@ -106,6 +105,13 @@ pub struct Event {
     pub resource_id: String,
     pub partner_id: Option<String>,
     pub payload: Value,
+}
+
+impl Event {
+    /// The typed event; an error when the row holds a type or a shape this version does not know.
+    pub fn domain(&self) -> Result<DomainEvent, ApiError> {
+        DomainEvent::from_value(&self.event_type, self.payload.clone())
+    }
 }
 
 #[derive(Queryable, Selectable)]

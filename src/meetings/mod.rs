@@ -2,6 +2,7 @@
 //! meeting's review, recurring series, iCalendar export, and the reminder/overdue scan.
 
 pub mod api;
+pub mod events;
 pub mod ics;
 pub mod model;
 pub mod reminders;

@@ -158,7 +158,7 @@ pub struct AttendeeRequest {
     pub dingtalk_userid: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Meeting {
     pub id: String,
     /// The recurring series this meeting is an occurrence of.
@@ -564,7 +564,7 @@ impl MeetingUpdate {
 
 // ---- action items ----
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActionItem {
     pub id: String,
     pub meeting_id: String,
@@ -786,7 +786,7 @@ pub struct SeriesTemplate {
 }
 
 /// One meeting of a series, in brief.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Occurrence {
     pub id: String,
     pub starts_at: DateTime<Utc>,
@@ -795,7 +795,7 @@ pub struct Occurrence {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MeetingSeries {
     pub id: String,
     pub template: SeriesTemplate,

@@ -16,14 +16,14 @@ use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 
+use super::events::MeetingReminder;
 use super::store;
 use crate::config::Lead;
 use crate::db::schema::{action_items as ai, event_keys as ek};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::events::{self, NewEvent};
+use crate::events::{self, DomainEvent};
 use crate::jobs::Job;
 
 /// The lead whose reminder is due for a meeting starting at `starts_at`: the shortest lead that
@@ -60,18 +60,13 @@ pub fn scan(conn: &mut DbConn, now: DateTime<Utc>, leads: &[Lead]) -> Result<usi
             if already_emitted(conn, &key)? {
                 continue;
             }
-            let mut payload = store::meeting_payload(conn, &meeting)?;
-            payload["lead"] = json!(lead.label());
-            payload["lead_minutes"] = json!(lead.minutes);
-            payload["starts_in_minutes"] = json!((meeting.starts_at - now).num_minutes());
-            let event = NewEvent {
-                event_type: "meeting.reminder",
-                resource_type: "meeting",
-                resource_id: &meeting.id,
-                partner_id: meeting.partner_ids.first().map(String::as_str),
-                payload,
-            };
-            if events::emit_once(conn, &key, event)?.is_some() {
+            let event = DomainEvent::MeetingReminder(MeetingReminder {
+                snapshot: store::meeting_snapshot(conn, &meeting)?,
+                lead: lead.label(),
+                lead_minutes: lead.minutes,
+                starts_in_minutes: (meeting.starts_at - now).num_minutes(),
+            });
+            if events::emit_once(conn, &key, &event)?.is_some() {
                 emitted += 1;
             }
         }
@@ -79,15 +74,8 @@ pub fn scan(conn: &mut DbConn, now: DateTime<Utc>, leads: &[Lead]) -> Result<usi
     for item in store::newly_overdue(conn, now, 500)? {
         let due = item.due_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
         let key = overdue_key(&item.id, &due);
-        let payload = store::action_item_payload(conn, &item, now)?;
-        let event = NewEvent {
-            event_type: "action_item.overdue",
-            resource_type: "action_item",
-            resource_id: &item.id,
-            partner_id: Some(&item.partner_id),
-            payload,
-        };
-        if events::emit_once(conn, &key, event)?.is_some() {
+        let event = DomainEvent::ActionItemOverdue(store::overdue_notice(conn, &item)?);
+        if events::emit_once(conn, &key, &event)?.is_some() {
             emitted += 1;
         }
         // Bookkeeping only (not a change of the item): the scan stops looking at it.

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde_json::{json, Value};
 
+use super::events::{SeriesCancelled, SeriesSnapshot, SeriesUpdated};
 use super::model::*;
 use super::series;
 use super::store::{self, MeetingRow};
@@ -15,7 +15,7 @@ use crate::audit;
 use crate::db::schema::{meeting_series as ms, meetings as m};
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::{ApiError, Code};
-use crate::events::{self, NewEvent};
+use crate::events::{self, DomainEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::Check;
@@ -133,35 +133,15 @@ pub fn list(
         .collect()
 }
 
-fn emit_series(
+/// What every series event carries: the series, the occurrences the event is about, and the
+/// template's partners with their names.
+fn series_snapshot(
     conn: &mut DbConn,
-    event_type: &str,
     series: &MeetingSeries,
-    occurrences: &[Occurrence],
-    extra: Value,
-) -> Result<(), ApiError> {
-    let partner_ids = &series.template.partner_ids;
-    let names = store::partner_names(conn, partner_ids)?;
-    let mut payload = json!({
-        "series": series,
-        "occurrences": occurrences,
-        "partner_ids": partner_ids,
-        "partners": partner_ids.iter().map(|id| json!({"id": id, "name": names.get(id)})).collect::<Vec<_>>(),
-    });
-    if let (Some(obj), Value::Object(more)) = (payload.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    events::emit(
-        conn,
-        NewEvent {
-            event_type,
-            resource_type: "meeting_series",
-            resource_id: &series.id,
-            partner_id: partner_ids.first().map(String::as_str),
-            payload,
-        },
-    )?;
-    Ok(())
+    occurrences: Vec<Occurrence>,
+) -> Result<SeriesSnapshot, ApiError> {
+    let names = store::partner_names(conn, &series.template.partner_ids)?;
+    Ok(SeriesSnapshot::new(series.clone(), occurrences, &names))
 }
 
 fn template_of(input: &MeetingCreate, checked: &CheckedCreate, attendees: Vec<Attendee>) -> SeriesTemplate {
@@ -259,8 +239,8 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &MeetingSeriesCreate) -> 
         &created.id,
         audit::diff(None::<&MeetingSeries>, Some(&created)),
     )?;
-    let occ = created.occurrences.clone();
-    emit_series(conn, "meeting_series.scheduled", &created, &occ, json!({}))?;
+    let snapshot = series_snapshot(conn, &created, created.occurrences.clone())?;
+    events::emit(conn, &DomainEvent::MeetingSeriesScheduled(snapshot))?;
     Ok(created)
 }
 
@@ -339,7 +319,9 @@ fn cancel(
     next.occurrences = all;
     save_series(conn, row, &mut next)?;
     audit::record(conn, actor, "update", "meeting_series", &next.id, audit::diff(Some(&current), Some(&next)))?;
-    emit_series(conn, "meeting_series.cancelled", &next, &cancelled, json!({"cancel_reason": reason}))?;
+    let snapshot = series_snapshot(conn, &next, cancelled)?;
+    let event = SeriesCancelled { snapshot, cancel_reason: reason.to_string() };
+    events::emit(conn, &DomainEvent::MeetingSeriesCancelled(event))?;
     Ok(next)
 }
 
@@ -519,17 +501,18 @@ fn edit_occurrences(
     let template_changes = audit::diff(Some(&current.template), Some(&next.template));
     save_series(conn, row, &mut next)?;
     audit::record(conn, actor, "update", "meeting_series", &next.id, audit::diff(Some(&current), Some(&next)))?;
-    let from_text = match &from {
-        EditStart::Now => Value::Null,
-        EditStart::Date(d) => json!(d),
-        EditStart::Occurrence(o) => json!(o),
+    let from = match from {
+        EditStart::Now => None,
+        EditStart::Date(d) => Some(d.to_string()),
+        EditStart::Occurrence(o) => Some(o),
     };
-    emit_series(
-        conn,
-        "meeting_series.updated",
-        &next,
-        &updated,
-        json!({"from": from_text, "changes": template_changes, "cancelled": changes.status.is_some(), "cancel_reason": changes.cancel_reason}),
-    )?;
+    let event = SeriesUpdated {
+        snapshot: series_snapshot(conn, &next, updated)?,
+        from,
+        changes: template_changes,
+        cancelled: changes.status.is_some(),
+        cancel_reason: changes.cancel_reason.clone(),
+    };
+    events::emit(conn, &DomainEvent::MeetingSeriesUpdated(event))?;
     Ok(next)
 }

@@ -4,8 +4,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde_json::{json, Value};
 
+use super::events::{
+    ActionItemOverdue, MeetingCancelled, MeetingHeld, MeetingRef, MeetingSnapshot, MeetingUpdated, PartnerRef,
+};
 use super::model::*;
 use super::series;
 use crate::access::Actor;
@@ -17,7 +19,7 @@ use crate::db::schema::{
 };
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::{ApiError, Code};
-use crate::events::{self, NewEvent};
+use crate::events::{self, DomainEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::Check;
@@ -261,51 +263,26 @@ pub fn partner_names(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String
     Ok(rows.into_iter().collect())
 }
 
-fn partners_json(conn: &mut DbConn, ids: &[String]) -> Result<Value, ApiError> {
-    let names = partner_names(conn, ids)?;
-    Ok(Value::Array(ids.iter().map(|id| json!({"id": id, "name": names.get(id)})).collect()))
-}
-
 /// What every meeting event carries: the meeting as the API shows it, and its partners with
 /// their names (so a message can be written from the event alone).
-pub fn meeting_payload(conn: &mut DbConn, meeting: &Meeting) -> Result<Value, ApiError> {
-    Ok(json!({
-        "meeting": meeting,
-        "partner_ids": meeting.partner_ids,
-        "partners": partners_json(conn, &meeting.partner_ids)?,
-    }))
+pub fn meeting_snapshot(conn: &mut DbConn, meeting: &Meeting) -> Result<MeetingSnapshot, ApiError> {
+    let names = partner_names(conn, &meeting.partner_ids)?;
+    Ok(MeetingSnapshot::new(meeting.clone(), &names))
 }
 
-pub fn action_item_payload(conn: &mut DbConn, item: &ActionItem, _now: DateTime<Utc>) -> Result<Value, ApiError> {
+/// The `action_item.overdue` payload: the item, its meeting in brief, and its partner.
+pub fn overdue_notice(conn: &mut DbConn, item: &ActionItem) -> Result<ActionItemOverdue, ApiError> {
     let meeting: Option<(String, NaiveDateTime, String)> =
         m::table.find(&item.meeting_id).select((m::title, m::starts_at, m::timezone)).first(conn).optional()?;
-    let meeting = meeting.map(|(title, starts_at, timezone)| {
-        json!({"id": item.meeting_id, "title": title, "starts_at": starts_at.and_utc(), "timezone": timezone})
+    let meeting = meeting.map(|(title, starts_at, timezone)| MeetingRef {
+        id: item.meeting_id.clone(),
+        title,
+        starts_at: starts_at.and_utc(),
+        timezone,
     });
-    Ok(json!({
-        "action_item": item,
-        "meeting": meeting,
-        "partner_ids": [item.partner_id],
-        "partners": partners_json(conn, std::slice::from_ref(&item.partner_id))?,
-    }))
-}
-
-fn emit_meeting(conn: &mut DbConn, event_type: &str, meeting: &Meeting, extra: Value) -> Result<(), ApiError> {
-    let mut payload = meeting_payload(conn, meeting)?;
-    if let (Some(obj), Value::Object(more)) = (payload.as_object_mut(), extra) {
-        obj.extend(more);
-    }
-    events::emit(
-        conn,
-        NewEvent {
-            event_type,
-            resource_type: "meeting",
-            resource_id: &meeting.id,
-            partner_id: meeting.partner_ids.first().map(String::as_str),
-            payload,
-        },
-    )?;
-    Ok(())
+    let partner_ids = vec![item.partner_id.clone()];
+    let partners = PartnerRef::list(&partner_ids, &partner_names(conn, &partner_ids)?);
+    Ok(ActionItemOverdue { action_item: item.clone(), meeting, partner_ids, partners })
 }
 
 /// Checks the records a meeting refers to: current partners (when `check_partners`), a current key
@@ -467,7 +444,8 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &MeetingCreate) -> Result
     c.finish()?;
     let meeting = new_meeting(input, &checked, attendees, None, checked.starts_at, checked.ends_at);
     insert(conn, actor, &meeting)?;
-    emit_meeting(conn, "meeting.scheduled", &meeting, json!({}))?;
+    let snapshot = meeting_snapshot(conn, &meeting)?;
+    events::emit(conn, &DomainEvent::MeetingScheduled(snapshot))?;
     Ok(meeting)
 }
 
@@ -680,23 +658,20 @@ pub fn update(
     for (item, pid) in new_items {
         insert_action_item(conn, actor, &next, tz, item, pid)?;
     }
-    if holding {
+    let snapshot = meeting_snapshot(conn, &next)?;
+    let event = if holding {
         let now = db::now().and_utc();
-        let items = meeting_items(conn, id, &Scope::All, None, i64::MAX)?
+        let action_items = meeting_items(conn, id, &Scope::All, None, i64::MAX)?
             .into_iter()
             .map(|r| r.into_model(now))
             .collect::<Result<Vec<_>, _>>()?;
-        emit_meeting(
-            conn,
-            "meeting.held",
-            &next,
-            json!({"decisions": next.decisions, "action_items": items, "changes": changes}),
-        )?;
+        DomainEvent::MeetingHeld(MeetingHeld { snapshot, decisions: next.decisions.clone(), action_items, changes })
     } else if cancelling {
-        emit_meeting(conn, "meeting.cancelled", &next, json!({"cancel_reason": next.cancel_reason}))?;
+        DomainEvent::MeetingCancelled(MeetingCancelled { snapshot, cancel_reason: next.cancel_reason.clone() })
     } else {
-        emit_meeting(conn, "meeting.updated", &next, json!({"changes": changes}))?;
-    }
+        DomainEvent::MeetingUpdated(MeetingUpdated { snapshot, changes })
+    };
+    events::emit(conn, &event)?;
     Ok(next)
 }
 

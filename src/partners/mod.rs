@@ -1,6 +1,7 @@
 //! Partners (渠道成员/合作伙伴) and their contacts.
 
 pub mod api;
+pub mod events;
 pub mod model;
 pub mod store;
 

@@ -58,7 +58,7 @@ impl PartnerStatus {
 
 // The API's view is also the row; the store writes `name_key` (the normalised name that the
 // uniqueness rule compares) beside it.
-#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = crate::db::schema::partners, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Partner {
     pub id: String,

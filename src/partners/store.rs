@@ -1,6 +1,4 @@
-use diesel::prelude::*;
-use serde_json::json;
-
+use super::events::{PartnerSnapshot, PartnerStatusChanged, PartnerUpdated};
 use super::model::*;
 use crate::access::Actor;
 use crate::access::Scope;
@@ -8,8 +6,9 @@ use crate::audit;
 use crate::db::schema::{partner_contacts as pc, partner_territories as pt, partners as p};
 use crate::db::{self, like_pattern, DbConn};
 use crate::error::{ApiError, Code};
-use crate::events::{self, NewEvent};
+use crate::events::{self, DomainEvent};
 use crate::http::pagination::PageRequest;
+use diesel::prelude::*;
 
 fn name_taken(name: &str) -> ApiError {
     ApiError::conflict(
@@ -35,11 +34,6 @@ fn write_territories(conn: &mut DbConn, partner_id: &str, territories: &[String]
     let rows: Vec<_> = territories.iter().map(|t| (pt::partner_id.eq(partner_id), pt::territory.eq(t))).collect();
     db::insert_many(conn, pt::table, rows)?;
     Ok(())
-}
-
-/// The event payload: the partner as the API shows it.
-fn payload(partner: &Partner) -> serde_json::Value {
-    json!({ "partner": partner })
 }
 
 pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result<Partner, ApiError> {
@@ -76,16 +70,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
         })?;
     write_territories(conn, &partner.id, &partner.territories)?;
     audit::record(conn, actor, "create", "partner", &partner.id, audit::diff(None::<&Partner>, Some(&partner)))?;
-    events::emit(
-        conn,
-        NewEvent {
-            event_type: "partner.created",
-            resource_type: "partner",
-            resource_id: &partner.id,
-            partner_id: Some(&partner.id),
-            payload: payload(&partner),
-        },
-    )?;
+    events::emit(conn, &DomainEvent::PartnerCreated(PartnerSnapshot { partner: partner.clone() }))?;
     Ok(partner)
 }
 
@@ -192,28 +177,11 @@ pub fn update(
     let status_changed = next.status != current.status;
     let other_changes = changes.as_object().is_some_and(|m| m.keys().any(|k| k != "status"));
     if status_changed {
-        events::emit(
-            conn,
-            NewEvent {
-                event_type: "partner.status_changed",
-                resource_type: "partner",
-                resource_id: id,
-                partner_id: Some(id),
-                payload: json!({ "partner": next, "from": current.status, "to": next.status }),
-            },
-        )?;
+        let moved = PartnerStatusChanged { partner: next.clone(), from: current.status, to: next.status };
+        events::emit(conn, &DomainEvent::PartnerStatusChanged(moved))?;
     }
     if other_changes {
-        events::emit(
-            conn,
-            NewEvent {
-                event_type: "partner.updated",
-                resource_type: "partner",
-                resource_id: id,
-                partner_id: Some(id),
-                payload: json!({ "partner": next, "changes": changes }),
-            },
-        )?;
+        events::emit(conn, &DomainEvent::PartnerUpdated(PartnerUpdated { partner: next.clone(), changes }))?;
     }
     Ok(next)
 }
@@ -228,16 +196,7 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
     next.archived_at = Some(db::now().and_utc());
     save(conn, &current, &mut next)?;
     audit::record(conn, actor, "delete", "partner", id, audit::diff(Some(&current), Some(&next)))?;
-    events::emit(
-        conn,
-        NewEvent {
-            event_type: "partner.archived",
-            resource_type: "partner",
-            resource_id: id,
-            partner_id: Some(id),
-            payload: payload(&next),
-        },
-    )?;
+    events::emit(conn, &DomainEvent::PartnerArchived(PartnerSnapshot { partner: next }))?;
     Ok(())
 }
 

@@ -189,19 +189,7 @@ both!(filters_and_partner_bound_channels, |app: TestApp| async move {
         .id();
     app.post(&format!("/api/v1/bot-channels/{off}/subscriptions"), json!({"event_types": ["*"]})).send().await;
     // An event about no partner never reaches a bound channel.
-    app.with_conn(|conn| {
-        channeldesk::events::emit(
-            conn,
-            channeldesk::events::NewEvent {
-                event_type: "system.notice",
-                resource_type: "system",
-                resource_id: "1",
-                partner_id: None,
-                payload: json!({}),
-            },
-        )
-    })
-    .unwrap();
+    app.raw_event("system.notice", ("system", "1"), None, json!({}));
     drain(&worker(&app, &TestClock::new())).await;
     robot.assert_all_valid();
     let tier: Vec<String> = robot.received_by("tier").iter().map(|r| r.text()).collect();
@@ -467,19 +455,7 @@ both!(unreadable_payloads_are_rendered_generically_and_split_within_limits, |app
         );
     }
     let payload = json!({"meeting": meeting, "decisions": decisions});
-    app.with_conn(|conn| {
-        channeldesk::events::emit(
-            conn,
-            channeldesk::events::NewEvent {
-                event_type: "meeting.held",
-                resource_type: "meeting",
-                resource_id: "m1",
-                partner_id: None,
-                payload,
-            },
-        )
-    })
-    .unwrap();
+    app.raw_event("meeting.held", ("meeting", "m1"), None, payload);
     drain(&worker(&app, &TestClock::new())).await;
     robot.assert_all_valid();
     for (key, id) in [("long", &w_id), ("longd", &d_id)] {
@@ -529,7 +505,7 @@ both!(test_message_returns_the_platforms_answer, |app: TestApp| async move {
 });
 
 both!(an_event_committed_late_with_a_smaller_id_is_still_fanned_out, |app: TestApp| async move {
-    use channeldesk::db::schema::{events as ev, outbox_pending as op};
+    use channeldesk::db::schema::outbox_pending as op;
     use diesel::prelude::*;
     let robot = FakeRobot::start().await;
     let ch =
@@ -537,37 +513,12 @@ both!(an_event_committed_late_with_a_smaller_id_is_still_fanned_out, |app: TestA
             .await;
     // A transaction takes its event id, then commits after a later one has been fanned out.
     let early_id = channeldesk::db::new_id();
-    app.with_conn(|conn| {
-        channeldesk::events::emit(
-            conn,
-            channeldesk::events::NewEvent {
-                event_type: "test.second",
-                resource_type: "test",
-                resource_id: "2",
-                partner_id: None,
-                payload: json!({"name": "后"}),
-            },
-        )
-    })
-    .unwrap();
+    app.raw_event("test.second", ("test", "2"), None, json!({"name": "后"}));
     let clock = TestClock::new();
     let w = worker(&app, &clock);
     drain(&w).await;
     // What events::emit writes, with the earlier id: the event and its pending row.
-    app.with_conn(|conn| {
-        diesel::insert_into(ev::table)
-            .values((
-                ev::id.eq(&early_id),
-                ev::event_type.eq("test.first"),
-                ev::occurred_at.eq(channeldesk::db::now()),
-                ev::resource_type.eq("test"),
-                ev::resource_id.eq("1"),
-                ev::payload.eq(json!({"name": "先"}).to_string()),
-            ))
-            .execute(conn)?;
-        diesel::insert_into(op::table).values(op::event_id.eq(&early_id)).execute(conn)
-    })
-    .unwrap();
+    app.raw_event_with_id(&early_id, "test.first", ("test", "1"), None, json!({"name": "先"}));
     drain(&w).await;
     let sent: Vec<String> = deliveries(&app, &format!("channel_id={ch}"))
         .await

@@ -16,6 +16,8 @@ pub struct Received {
     pub query: HashMap<String, String>,
     pub headers: HashMap<String, String>,
     pub body: Value,
+    /// The body exactly as sent.
+    pub raw: String,
     /// What the request got wrong about the platform's rules (empty when it was right).
     pub problems: Vec<String>,
 }
@@ -133,7 +135,8 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<Mutex<S
             }
             other => problems.push(format!("unknown path {other}")),
         }
-        st.received.push(Received { path, query: query.clone(), headers, body: parsed, problems });
+        let raw = String::from_utf8_lossy(&body).into_owned();
+        st.received.push(Received { path, query: query.clone(), headers, body: parsed, raw, problems });
         st.script.pop_front().unwrap_or(Reply::Ok)
     };
     match reply {

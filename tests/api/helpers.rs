@@ -224,6 +224,47 @@ impl TestApp {
             .collect()
     }
 
+    /// Writes an outbox row of any type and payload, pending delivery: what an older version or
+    /// another writer may have left, which `events::emit` (typed) cannot produce. Returns its id.
+    pub fn raw_event(
+        &self,
+        event_type: &str,
+        resource: (&str, &str),
+        partner_id: Option<&str>,
+        payload: Value,
+    ) -> String {
+        self.raw_event_with_id(&db::new_id(), event_type, resource, partner_id, payload)
+    }
+
+    /// [`raw_event`](Self::raw_event) with a given id (ids order the outbox).
+    pub fn raw_event_with_id(
+        &self,
+        id: &str,
+        event_type: &str,
+        (resource_type, resource_id): (&str, &str),
+        partner_id: Option<&str>,
+        payload: Value,
+    ) -> String {
+        use channeldesk::db::schema::{events as ev, outbox_pending as op};
+        use diesel::prelude::*;
+        self.with_conn(|conn| {
+            diesel::insert_into(ev::table)
+                .values((
+                    ev::id.eq(id),
+                    ev::event_type.eq(event_type),
+                    ev::occurred_at.eq(db::now()),
+                    ev::resource_type.eq(resource_type),
+                    ev::resource_id.eq(resource_id),
+                    ev::partner_id.eq(partner_id),
+                    ev::payload.eq(payload.to_string()),
+                ))
+                .execute(conn)?;
+            diesel::insert_into(op::table).values(op::event_id.eq(id)).execute(conn)
+        })
+        .expect("write the event");
+        id.to_string()
+    }
+
     // ---- fixtures ----
 
     pub async fn partner(&self, name: &str) -> Value {

@@ -17,6 +17,7 @@ mod contacts;
 mod contract_risks;
 mod contracts;
 mod delivery;
+mod event_payloads;
 mod key_accounts;
 mod meeting_series;
 mod meetings;

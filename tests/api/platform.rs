@@ -107,27 +107,24 @@ both!(request_ids_are_echoed_and_carried_by_problems, |app: crate::helpers::Test
 });
 
 both!(emit_once_is_exactly_once_under_concurrency, |app: crate::helpers::TestApp| async move {
-    use channeldesk::events::{emit_once, release_key, NewEvent};
-    let event = || NewEvent {
-        event_type: "test.once",
-        resource_type: "test",
-        resource_id: "r1",
-        partner_id: None,
-        payload: json!({}),
-    };
+    use channeldesk::events::{emit_once, release_key};
+    // Any real event will do: the partner's own, read back.
+    app.partner("华东星辰").await;
+    let stored = app.with_conn(|c| channeldesk::events::since(c, None, 10)).expect("events");
+    let event = stored[0].domain().expect("a typed event");
     // Eight writers race for the same key; the database lets exactly one through.
     let handles: Vec<_> = (0..8)
         .map(|_| {
-            let db = app.db.clone();
-            std::thread::spawn(move || db.write_blocking(|conn| emit_once(conn, "once:r1", event())).expect("emit"))
+            let (db, event) = (app.db.clone(), event.clone());
+            std::thread::spawn(move || db.write_blocking(|conn| emit_once(conn, "once:r1", &event)).expect("emit"))
         })
         .collect();
     let emitted = handles.into_iter().map(|h| h.join().expect("thread")).filter(Option::is_some).count();
     assert_eq!(emitted, 1);
-    assert_eq!(app.event_types(), vec!["test.once"]);
+    assert_eq!(app.event_types(), vec!["partner.created"; 2]);
     // Released, the same key may fire again (a condition that clears and returns).
     app.db.write_blocking(|conn| release_key(conn, "once:r1")).expect("release");
-    let again = app.db.write_blocking(|conn| emit_once(conn, "once:r1", event())).expect("emit");
+    let again = app.db.write_blocking(|conn| emit_once(conn, "once:r1", &event)).expect("emit");
     assert!(again.is_some());
 });
 

@@ -262,19 +262,7 @@ both!(a_bound_channel_gets_only_a_headline_when_a_renderer_fails, |app: TestApp|
     subscribed(&app, &robot, "bound", Some(&a), json!({"event_types": ["risk.*"]})).await;
     // A payload the risk renderer cannot read, naming the other partner.
     let payload = json!({"partner_ids": [a, b], "risks": "unreadable", "note": "江南渠道的报价底线"});
-    app.with_conn(|conn| {
-        channeldesk::events::emit(
-            conn,
-            channeldesk::events::NewEvent {
-                event_type: "risk.raised",
-                resource_type: "contract",
-                resource_id: "k1",
-                partner_id: Some(&a),
-                payload,
-            },
-        )
-    })
-    .unwrap();
+    app.raw_event("risk.raised", ("contract", "k1"), Some(&a), payload);
     drain(&worker(&app, &TestClock::new())).await;
     robot.assert_all_valid();
     let bound = texts(&robot, "bound");
