@@ -6,7 +6,7 @@ use actix_web::HttpRequest;
 use crate::error::ApiError;
 
 pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
+    super::reply::etag_value(version)
 }
 
 /// What the client's `If-Match` demands: `None` when absent or `*` (no precondition), else the

@@ -51,7 +51,7 @@ impl Reply {
     }
 
     pub fn etag(self, version: i64) -> Self {
-        self.header(header::ETAG, &super::etag::etag(version))
+        self.header(header::ETAG, &etag_value(version))
     }
 
     /// Adds a header; a value that is not valid header text is left out.
@@ -75,6 +75,11 @@ impl Reply {
         }
         res.body(self.body)
     }
+}
+
+/// The `ETag` of a record's version: the number in quotes.
+pub fn etag_value(version: i64) -> String {
+    format!("\"{version}\"")
 }
 
 impl Responder for Reply {
