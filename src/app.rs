@@ -100,6 +100,24 @@ fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
     ]
 }
 
+/// One-off data upgrades, in order (see `db::upgrades`): run after the schema migrations.
+pub fn data_upgrades() -> Vec<crate::db::upgrades::Upgrade> {
+    use crate::db::upgrades::Upgrade;
+    fn comparison_keys(conn: &mut crate::db::DbConn) -> Result<usize, crate::error::ApiError> {
+        Ok(crate::partners::store::rekey_names(conn)? + crate::key_accounts::store::rekey_names(conn)?)
+    }
+    vec![Upgrade { name: "comparison_keys_v1", run: comparison_keys }]
+}
+
+/// Applies the schema migrations and the data upgrades (`serve` and `migrate` both do).
+pub fn migrate(db: &Db) -> Result<usize, String> {
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let applied = crate::db::run_migrations(&mut conn)?;
+    drop(conn);
+    crate::db::upgrades::run(db, &data_upgrades())?;
+    Ok(applied)
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -110,9 +128,7 @@ impl Application {
     /// Connects to the database, applies migrations and binds (port 0 picks a free port).
     pub fn build(config: Config) -> Result<Self, String> {
         let db = Db::connect(&config.database_url, config.pool_size)?;
-        let mut conn = db.conn().map_err(|e| e.to_string())?;
-        crate::db::run_migrations(&mut conn)?;
-        drop(conn);
+        migrate(&db)?;
         Self::build_with_db(config, db)
     }
 

@@ -6,7 +6,7 @@ use channeldesk::access::Actor;
 use channeldesk::access::Role;
 use channeldesk::api_keys::model::ApiKeyCreate;
 use channeldesk::config::Config;
-use channeldesk::db::{self, Db};
+use channeldesk::db::Db;
 
 /// channeldesk: channel management for key-account marketing.
 ///
@@ -74,16 +74,13 @@ fn run(command: Command) -> Result<(), String> {
         Command::Serve => serve(config),
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 1)?;
-            let mut conn = db.conn().map_err(|e| e.to_string())?;
-            let applied = db::run_migrations(&mut conn)?;
+            let applied = channeldesk::app::migrate(&db)?;
             println!("migrations applied: {applied}");
             Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create { role, name, partner }) => {
             let db = Db::connect(&config.database_url, 1)?;
-            let mut conn = db.conn().map_err(|e| e.to_string())?;
-            db::run_migrations(&mut conn)?;
-            drop(conn);
+            channeldesk::app::migrate(&db)?;
             let input = ApiKeyCreate { name, role, partner_id: partner };
             input.validate().map_err(|e| e.to_string())?;
             let actor = Actor::system("cli");

@@ -129,6 +129,22 @@ impl Check {
     }
 }
 
+/// Characters that render as nothing and would let two names look the same: zero-width space,
+/// joiners, word joiner, soft hyphen, byte-order mark.
+const INVISIBLE: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{00AD}', '\u{FEFF}'];
+
+/// The form in which names that must be "unique ignoring case" are compared: Unicode NFKC (so
+/// full-width `Ａ` is `A`, composed and decomposed `é` agree), lower case, invisible characters
+/// removed and surrounding whitespace (any Unicode space, NBSP included) trimmed. The stored
+/// name keeps what the user typed; only this key is compared.
+pub fn comparison_key(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = text.nfkc().flat_map(char::to_lowercase).filter(|c| !INVISIBLE.contains(c)).collect();
+    // Lower-casing can produce characters NFKC would write differently (e.g. `İ` → `i̇`).
+    let folded: String = folded.nfkc().collect();
+    folded.trim_matches(|c: char| c.is_whitespace() || is_blank_char(c)).to_string()
+}
+
 /// Checks an id given in a body or a query: 422 naming the field when it is not a UUID.
 pub fn input_id(field: &str, raw: &str) -> Result<String, ApiError> {
     uuid::Uuid::parse_str(raw)
@@ -218,6 +234,20 @@ mod tests {
         assert_eq!(serde_json::to_value(Sample::SnakeCase).unwrap(), "snake_case");
         assert_eq!(Sample::ALL.len(), 2);
         assert_eq!(Sample::from_db("other").unwrap(), Sample::Other);
+    }
+
+    #[test]
+    fn look_alike_names_have_one_comparison_key() {
+        let key = comparison_key;
+        assert_eq!(key("A公司"), key("Ａ公司"), "full-width letters");
+        assert_eq!(key("华东代理"), key("华东代理\u{00A0}"), "a trailing no-break space");
+        assert_eq!(key("华东代理"), key("华东\u{200B}代理"), "a zero-width space");
+        assert_eq!(key("café"), key("cafe\u{0301}"), "NFD against NFC");
+        assert_eq!(key(" ACME "), key("acme"));
+        assert_eq!(key("\u{3000}Acme\u{3000}"), key("acme"), "ideographic spaces around");
+        assert_ne!(key("Acme"), key("Acme2"));
+        assert_ne!(key("华东 代理"), key("华东代理"), "inner spaces are part of the name");
+        assert_eq!(key("Ⅻ"), "xii", "compatibility forms");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod json;
 pub mod schema;
 pub mod types;
+pub mod upgrades;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -69,6 +69,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         archived_at -> Nullable<Timestamp>,
+        name_key -> Nullable<Text>,
     }
 }
 
@@ -469,6 +470,14 @@ diesel::table! {
         msg_id -> Text,
         reply -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_upgrades (name) {
+        name -> Text,
+        applied_at -> Timestamp,
+        changed -> BigInt,
     }
 }
 

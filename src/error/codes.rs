@@ -61,6 +61,7 @@ codes! {
     InvalidStatusTransition => "invalid_status_transition": "the record's lifecycle does not allow this status move",
     ContactNotFound => "contact_not_found": "the partner has no contact with this id",
     KeyAccountNotFound => "key_account_not_found": "no key account with this id",
+    KeyAccountNameTaken => "key_account_name_taken": "another current key account has the same name (compared after normalising)",
     KeyAccountArchived => "key_account_archived": "the key account is archived and can no longer change",
     AssignmentNotFound => "assignment_not_found": "the key account has no assignment with this id",
     PrimaryPartnerTaken => "primary_partner_taken": "another partner is already primary for this account and product line",

@@ -16,7 +16,10 @@ use crate::validation::path_id;
     operation_id = "create_key_account",
     tag = "key-accounts",
     request_body = KeyAccountCreate,
-    responses((status = 201, description = "Created", body = KeyAccount, headers(("Location" = String), ("ETag" = String)))),
+    responses(
+        (status = 201, description = "Created", body = KeyAccount, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "`key_account_name_taken`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[post("/key-accounts")]
 pub async fn create(
@@ -83,7 +86,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     request_body = KeyAccountUpdate,
     responses(
         (status = 200, description = "Updated", body = KeyAccount, headers(("ETag" = String))),
-        (status = 409, description = "`key_account_archived`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`key_account_name_taken` or `key_account_archived`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]

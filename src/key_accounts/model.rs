@@ -1,14 +1,17 @@
 use chrono::{DateTime, Utc};
+use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::db::types::{JsonText, UtcTime};
 use crate::error::ApiError;
 use crate::partners::model::nullable;
 use crate::validation::{Check, MAX_SHORT_TEXT};
 
 crate::record!(KeyAccount, Assignment);
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = crate::db::schema::key_accounts, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct KeyAccount {
     pub id: String,
     pub name: String,
@@ -16,15 +19,18 @@ pub struct KeyAccount {
     pub region: Option<String>,
     pub owner: Option<String>,
     pub version: i64,
+    #[diesel(serialize_as = UtcTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(serialize_as = UtcTime)]
     pub updated_at: DateTime<Utc>,
+    #[diesel(serialize_as = UtcTime)]
     pub archived_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyAccountCreate {
-    /// 1–200 characters.
+    /// 1–200 characters, unique among current key accounts ignoring case, width, invisible characters and surrounding spaces.
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[schema(min_length = 1, max_length = 200)]
@@ -122,15 +128,19 @@ crate::text_enum! {
     AssignmentRole { Primary => "primary", Support => "support", Referral => "referral" }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = crate::db::schema::key_account_assignments, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Assignment {
     pub id: String,
     pub key_account_id: String,
     pub partner_id: String,
     pub role: AssignmentRole,
+    #[diesel(serialize_as = JsonText)]
     pub product_lines: Vec<String>,
     pub version: i64,
+    #[diesel(serialize_as = UtcTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(serialize_as = UtcTime)]
     pub updated_at: DateTime<Utc>,
 }
 

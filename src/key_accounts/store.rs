@@ -5,57 +5,33 @@ use crate::access::Actor;
 use crate::audit;
 use crate::db::like_pattern;
 use crate::db::schema::{key_account_assignments as a, key_account_primary_lines as pl, key_accounts as ka, partners};
-use crate::db::{self, json as dbjson, DbConn};
+use crate::db::{self, DbConn};
 use crate::error::{ApiError, Code};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
+use crate::validation::comparison_key;
 
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = ka)]
-#[diesel(treat_none_as_null = true)]
-struct AccountRow {
-    id: String,
-    name: String,
-    industry: Option<String>,
-    region: Option<String>,
-    owner: Option<String>,
-    version: i64,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-    archived_at: Option<chrono::NaiveDateTime>,
+fn name_taken(name: &str) -> ApiError {
+    ApiError::conflict(
+        Code::KeyAccountNameTaken,
+        format!("a key account named {name:?} already exists (names are unique ignoring case and width)"),
+    )
 }
 
-impl AccountRow {
-    fn into_model(self) -> KeyAccount {
-        KeyAccount {
-            id: self.id,
-            name: self.name,
-            industry: self.industry,
-            region: self.region,
-            owner: self.owner,
-            version: self.version,
-            created_at: self.created_at.and_utc(),
-            updated_at: self.updated_at.and_utc(),
-            archived_at: self.archived_at.map(|t| t.and_utc()),
-        }
+/// Names of current key accounts are unique, compared by `validation::comparison_key`.
+fn ensure_name_free(conn: &mut DbConn, name: &str, except_id: Option<&str>) -> Result<(), ApiError> {
+    let mut q = ka::table.filter(ka::name_key.eq(comparison_key(name)).and(ka::archived_at.is_null())).into_boxed();
+    if let Some(id) = except_id {
+        q = q.filter(ka::id.ne(id.to_string()));
     }
-
-    fn from_model(k: &KeyAccount) -> Self {
-        AccountRow {
-            id: k.id.clone(),
-            name: k.name.clone(),
-            industry: k.industry.clone(),
-            region: k.region.clone(),
-            owner: k.owner.clone(),
-            version: k.version,
-            created_at: k.created_at.naive_utc(),
-            updated_at: k.updated_at.naive_utc(),
-            archived_at: k.archived_at.map(|t| t.naive_utc()),
-        }
+    if q.count().get_result::<i64>(conn)? > 0 {
+        return Err(name_taken(name));
     }
+    Ok(())
 }
 
 pub fn create(conn: &mut DbConn, actor: &Actor, input: &KeyAccountCreate) -> Result<KeyAccount, ApiError> {
+    ensure_name_free(conn, &input.name, None)?;
     let now = db::now().and_utc();
     let account = KeyAccount {
         id: db::new_id(),
@@ -68,14 +44,48 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &KeyAccountCreate) -> Res
         updated_at: now,
         archived_at: None,
     };
-    diesel::insert_into(ka::table).values(AccountRow::from_model(&account)).execute(conn)?;
+    diesel::insert_into(ka::table)
+        .values((account.clone(), ka::name_key.eq(comparison_key(&account.name))))
+        .execute(conn)
+        // Two requests racing past the check above: the unique index decides.
+        .map_err(|e| if db::is_unique_violation(&e) { name_taken(&account.name) } else { e.into() })?;
     audit::record(conn, actor, "create", "key_account", &account.id, audit::diff(None::<&KeyAccount>, Some(&account)))?;
     Ok(account)
 }
 
+/// Upgrade `comparison_keys_v1`: gives every key account its `name_key`. A current account whose
+/// name the rule calls the same as an earlier one's stays without a key (logged) until renamed.
+pub fn rekey_names(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let mut changed = 0;
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, Option<String>)> = ka::table
+            .filter(ka::id.gt(&after))
+            .order(ka::id.asc())
+            .limit(db::upgrades::BATCH)
+            .select((ka::id, ka::name, ka::name_key))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        for (id, name, old) in rows {
+            let key = comparison_key(&name);
+            if old.as_deref() == Some(key.as_str()) {
+                continue;
+            }
+            let set = |c: &mut DbConn| diesel::update(ka::table.find(&id)).set(ka::name_key.eq(&key)).execute(c);
+            if db::upgrades::try_in_savepoint(conn, set)? {
+                changed += 1;
+            } else {
+                tracing::warn!(key_account_id = %id, name = %name, "key account name equals another's; rename one");
+            }
+        }
+    }
+    Ok(changed)
+}
+
 pub fn get(conn: &mut DbConn, id: &str) -> Result<KeyAccount, ApiError> {
-    let row: Option<AccountRow> = ka::table.find(id).select(AccountRow::as_select()).first(conn).optional()?;
-    Ok(row.ok_or_else(|| ApiError::not_found(Code::KeyAccountNotFound))?.into_model())
+    let account: Option<KeyAccount> = ka::table.find(id).select(KeyAccount::as_select()).first(conn).optional()?;
+    account.ok_or_else(|| ApiError::not_found(Code::KeyAccountNotFound))
 }
 
 fn writable(conn: &mut DbConn, id: &str) -> Result<KeyAccount, ApiError> {
@@ -112,9 +122,7 @@ pub fn list(conn: &mut DbConn, filter: &KeyAccountFilter, page: &PageRequest) ->
     if let Some(after) = &page.after {
         q = q.filter(ka::id.lt(after[0].clone()));
     }
-    let rows: Vec<AccountRow> =
-        q.order(ka::id.desc()).limit(page.limit + 1).select(AccountRow::as_select()).load(conn)?;
-    Ok(rows.into_iter().map(AccountRow::into_model).collect())
+    Ok(q.order(ka::id.desc()).limit(page.limit + 1).select(KeyAccount::as_select()).load(conn)?)
 }
 
 pub fn update(
@@ -131,6 +139,9 @@ pub fn update(
     if changes.as_object().is_some_and(|m| m.is_empty()) {
         return Ok(current);
     }
+    if comparison_key(&next.name) != comparison_key(&current.name) {
+        ensure_name_free(conn, &next.name, Some(id))?;
+    }
     save(conn, &current, &mut next)?;
     audit::record(conn, actor, "update", "key_account", id, changes)?;
     Ok(next)
@@ -140,8 +151,9 @@ fn save(conn: &mut DbConn, current: &KeyAccount, next: &mut KeyAccount) -> Resul
     next.version = current.version + 1;
     next.updated_at = db::now().and_utc();
     let updated = diesel::update(ka::table.filter(ka::id.eq(&current.id).and(ka::version.eq(current.version))))
-        .set(AccountRow::from_model(next))
-        .execute(conn)?;
+        .set((next.clone(), ka::name_key.eq(comparison_key(&next.name))))
+        .execute(conn)
+        .map_err(|e| if db::is_unique_violation(&e) { name_taken(&next.name) } else { e.into() })?;
     if updated != 1 {
         return Err(ApiError::version_mismatch());
     }
@@ -162,47 +174,6 @@ pub fn archive(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
 }
 
 // ---- assignments ----
-
-#[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = a)]
-struct AssignmentRow {
-    id: String,
-    key_account_id: String,
-    partner_id: String,
-    role: String,
-    product_lines: String,
-    version: i64,
-    created_at: chrono::NaiveDateTime,
-    updated_at: chrono::NaiveDateTime,
-}
-
-impl AssignmentRow {
-    fn into_model(self) -> Result<Assignment, ApiError> {
-        Ok(Assignment {
-            id: self.id,
-            key_account_id: self.key_account_id,
-            partner_id: self.partner_id,
-            role: AssignmentRole::from_db(&self.role)?,
-            product_lines: dbjson::decode(&self.product_lines)?,
-            version: self.version,
-            created_at: self.created_at.and_utc(),
-            updated_at: self.updated_at.and_utc(),
-        })
-    }
-
-    fn from_model(m: &Assignment) -> Self {
-        AssignmentRow {
-            id: m.id.clone(),
-            key_account_id: m.key_account_id.clone(),
-            partner_id: m.partner_id.clone(),
-            role: m.role.as_str().into(),
-            product_lines: dbjson::encode(&m.product_lines),
-            version: m.version,
-            created_at: m.created_at.naive_utc(),
-            updated_at: m.updated_at.naive_utc(),
-        }
-    }
-}
 
 /// Claims the primary slot of each product line; the table's key makes a second primary fail.
 fn claim_primary_lines(conn: &mut DbConn, assignment: &Assignment) -> Result<(), ApiError> {
@@ -262,7 +233,7 @@ pub fn create_assignment(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(a::table).values(AssignmentRow::from_model(&assignment)).execute(conn)?;
+    diesel::insert_into(a::table).values(assignment.clone()).execute(conn)?;
     claim_primary_lines(conn, &assignment)?;
     audit::record(
         conn,
@@ -277,12 +248,12 @@ pub fn create_assignment(
 
 pub fn get_assignment(conn: &mut DbConn, key_account_id: &str, id: &str) -> Result<Assignment, ApiError> {
     get(conn, key_account_id)?;
-    let row: Option<AssignmentRow> = a::table
+    let assignment: Option<Assignment> = a::table
         .filter(a::id.eq(id).and(a::key_account_id.eq(key_account_id)))
-        .select(AssignmentRow::as_select())
+        .select(Assignment::as_select())
         .first(conn)
         .optional()?;
-    row.ok_or_else(|| ApiError::not_found(Code::AssignmentNotFound))?.into_model()
+    assignment.ok_or_else(|| ApiError::not_found(Code::AssignmentNotFound))
 }
 
 pub fn list_assignments(
@@ -295,9 +266,7 @@ pub fn list_assignments(
     if let Some(after) = &page.after {
         q = q.filter(a::id.gt(after[0].clone()));
     }
-    let rows: Vec<AssignmentRow> =
-        q.order(a::id.asc()).limit(page.limit + 1).select(AssignmentRow::as_select()).load(conn)?;
-    rows.into_iter().map(AssignmentRow::into_model).collect()
+    Ok(q.order(a::id.asc()).limit(page.limit + 1).select(Assignment::as_select()).load(conn)?)
 }
 
 pub fn update_assignment(
@@ -325,7 +294,7 @@ pub fn update_assignment(
     next.version = current.version + 1;
     next.updated_at = db::now().and_utc();
     let updated = diesel::update(a::table.filter(a::id.eq(id).and(a::version.eq(current.version))))
-        .set(AssignmentRow::from_model(&next))
+        .set(next.clone())
         .execute(conn)?;
     if updated != 1 {
         return Err(ApiError::version_mismatch());

@@ -90,7 +90,7 @@ pub struct Partner {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartnerCreate {
-    /// 1–200 characters, unique ignoring case among current partners.
+    /// 1–200 characters, unique among current partners ignoring case, width (全角/半角), invisible characters and surrounding spaces.
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub channel_type: ChannelType,
@@ -289,7 +289,7 @@ impl PartnerUpdate {
 
 /// The key that makes names unique ignoring case (Unicode-aware, surrounding spaces ignored).
 pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    crate::validation::comparison_key(name)
 }
 
 // ---- contacts ----

@@ -74,6 +74,37 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
     Ok(partner)
 }
 
+/// Upgrade `comparison_keys_v1`: recomputes every partner's `name_key` under the current rule.
+/// Two current partners whose names the new rule calls the same keep their old keys (logged):
+/// someone must rename one, and until then neither blocks the other.
+pub fn rekey_names(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let mut changed = 0;
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, String)> = p::table
+            .filter(p::id.gt(&after))
+            .order(p::id.asc())
+            .limit(db::upgrades::BATCH)
+            .select((p::id, p::name, p::name_key))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        for (id, name, old) in rows {
+            let key = name_key(&name);
+            if key == old {
+                continue;
+            }
+            let set = |c: &mut DbConn| diesel::update(p::table.find(&id)).set(p::name_key.eq(&key)).execute(c);
+            if db::upgrades::try_in_savepoint(conn, set)? {
+                changed += 1;
+            } else {
+                tracing::warn!(partner_id = %id, name = %name, "partner name now equals another partner's; rename one");
+            }
+        }
+    }
+    Ok(changed)
+}
+
 /// A partner visible in `scope` (archived ones included: they are kept for history).
 pub fn get(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<Partner, ApiError> {
     if !scope.allows(id) {

@@ -115,8 +115,7 @@ fn pg_template(server: &str) -> String {
                 .expect("drop old template");
             admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create template");
             let db = Db::connect(&DbUrl::Postgres(with_database(server, &name)), 1).expect("connect template");
-            let mut conn = db.conn().expect("template connection");
-            db::run_migrations(&mut conn).expect("migrate template");
+            channeldesk::app::migrate(&db).expect("migrate template");
             name
         })
         .clone()
@@ -169,8 +168,7 @@ impl TestApp {
         };
         let db = Db::connect(&url, 4).expect("connect test database");
         if backend == Backend::Sqlite {
-            let mut conn = db.conn().expect("conn");
-            db::run_migrations(&mut conn).expect("migrate");
+            channeldesk::app::migrate(&db).expect("migrate");
         }
         let admin = make_key(&db, Role::Admin, "test-admin", None);
         let config = Config::for_tests(url);

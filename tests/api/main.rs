@@ -21,6 +21,7 @@ mod event_payloads;
 mod key_accounts;
 mod meeting_series;
 mod meetings;
+mod names;
 mod notify;
 mod partners;
 mod platform;
