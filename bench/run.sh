@@ -159,6 +159,7 @@ run_phase() {
     ((rc == 130 || rc == 143)) && exit "$rc"
     if ((rc != 0)); then
         echo "$2/$1: the phase failed (exit $rc); its figures are missing or incomplete, see the output above" >>"$results/errors"
+        printf '%-8s %-46s %10s      %s\n' "$2" "$1: targets not measured (the phase failed)" - "MISSED" >>"$results/targets"
     fi
     return 0
 }
