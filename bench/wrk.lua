@@ -1,8 +1,13 @@
 -- wrk script for bench/run.sh. Environment (read with os.getenv, so one file serves every scenario):
 --   BENCH_SCENARIO   label printed in the result line
 --   BENCH_MODE       "get" (default): wrk sends the URL given on its command line, headers from -H
---                    "create": every request is POST /api/v1/partners with a unique name
---   BENCH_KEY        API key for create mode (get mode passes it with -H)
+--                    "paths": GET, cycling through the space-separated paths of BENCH_PATHS (each
+--                    connection starts at a different one), with the bearer key of BENCH_KEY
+--                    "create": every request is POST <BENCH_CREATE_PATH> with a unique name
+--   BENCH_KEY        API key for the paths and create modes (get mode passes it with -H); sent
+--                    only when not empty (the bare server takes none)
+--   BENCH_CREATE_PATH create mode: where to POST (default /api/v1/partners)
+--   BENCH_IDEMPOTENCY create mode: "1" sends a unique Idempotency-Key with every request
 --   BENCH_PREFIX     name prefix for create mode; names are <prefix>-<thread>-<n>
 --   BENCH_QUOTA      create mode: answered creates per thread, then the thread stops (0 = no
 --                    limit). Requests already in flight on the thread's other connections still
@@ -12,11 +17,14 @@
 --                    is answered. wrk's main thread sleeps for the whole -d even after every thread
 --                    called wrk.thread:stop(), so run.sh watches these files and then sends wrk
 --                    SIGINT, which ends the run at once and still prints the summary and done().
+--   BENCH_COUNT      "1": count every answer by status (ok = 2xx, failed = anything else), as the
+--                    quota does; costs a little throughput, so only the mixed scenario uses it
 --
 -- done() prints one line that run.sh parses:
 --   BENCH scenario=.. rps=.. p50_ms=.. p99_ms=.. requests=.. http_errors=.. socket_errors=.. created=.. failed=..
 -- http_errors counts responses with status >= 400 (wrk's own count); socket_errors are connect,
--- read, write and timeout errors. A scenario is only valid when both are 0.
+-- read, write and timeout errors. A scenario is only valid when both are 0. With a response()
+-- callback (quota or BENCH_COUNT), created= counts 2xx answers and failed= every other status.
 
 local threads = {}
 local next_tid = 0
@@ -29,6 +37,19 @@ function setup(thread)
 end
 
 local mode = os.getenv("BENCH_MODE") or "get"
+local quota_env = tonumber(os.getenv("BENCH_QUOTA") or "0") or 0
+local count_env = os.getenv("BENCH_COUNT") == "1"
+
+local function common_init()
+   key = os.getenv("BENCH_KEY") or ""
+   quota = tonumber(os.getenv("BENCH_QUOTA") or "0") or 0
+   done_dir = os.getenv("BENCH_DONE_DIR")
+   issued, created, failed, finished = 0, 0, 0, false
+   headers = {}
+   if key ~= "" then
+      headers["Authorization"] = "Bearer " .. key
+   end
+end
 
 if mode == "create" then
    local REGIONS = {
@@ -61,15 +82,11 @@ if mode == "create" then
 
    -- Runs in each thread's own Lua state; globals here are per thread (and readable by thread:get).
    function init(args)
-      key = os.getenv("BENCH_KEY") or ""
+      common_init()
       prefix = os.getenv("BENCH_PREFIX") or "bench"
-      quota = tonumber(os.getenv("BENCH_QUOTA") or "0") or 0
-      done_dir = os.getenv("BENCH_DONE_DIR")
-      issued, created, failed, finished = 0, 0, 0, false
-      post_headers = {
-         ["Authorization"] = "Bearer " .. key,
-         ["Content-Type"] = "application/json",
-      }
+      create_path = os.getenv("BENCH_CREATE_PATH") or "/api/v1/partners"
+      idempotency = os.getenv("BENCH_IDEMPOTENCY") == "1"
+      headers["Content-Type"] = "application/json"
    end
 
    -- The quota is enforced on answers (in response()), not here: wrk calls request() once more on
@@ -78,25 +95,45 @@ if mode == "create" then
    function request()
       issued = issued + 1
       local name = string.format("%s-%d-%d", prefix, tid, issued)
-      return wrk.format("POST", "/api/v1/partners", post_headers, partner_json(issued, name))
+      if idempotency then
+         headers["Idempotency-Key"] = name
+      end
+      return wrk.format("POST", create_path, headers, partner_json(issued, name))
+   end
+elseif mode == "paths" then
+   function init(args)
+      common_init()
+      paths = {}
+      for p in string.gmatch(os.getenv("BENCH_PATHS") or "/", "%S+") do
+         table.insert(paths, p)
+      end
    end
 
-   -- Only defined with a quota: parsing responses in Lua costs throughput.
-   if tonumber(os.getenv("BENCH_QUOTA") or "0") > 0 then
-      function response(status, headers, body)
-         if status == 201 then
-            created = created + 1
-         else
-            failed = failed + 1
+   function request()
+      issued = issued + 1
+      return wrk.format("GET", paths[((issued + tid) % #paths) + 1], headers)
+   end
+else
+   function init(args)
+      common_init()
+   end
+end
+
+-- Only defined when asked for: parsing responses in Lua costs throughput.
+if quota_env > 0 or count_env then
+   function response(status, headers, body)
+      if status >= 200 and status < 300 then
+         created = created + 1
+      else
+         failed = failed + 1
+      end
+      if quota > 0 and not finished and created + failed >= quota then
+         finished = true
+         if done_dir then
+            local f = io.open(done_dir .. "/" .. tid, "w")
+            if f then f:close() end
          end
-         if not finished and created + failed >= quota then
-            finished = true
-            if done_dir then
-               local f = io.open(done_dir .. "/" .. tid, "w")
-               if f then f:close() end
-            end
-            wrk.thread:stop()
-         end
+         wrk.thread:stop()
       end
    end
 end
