@@ -4,10 +4,11 @@
 
 use std::net::TcpListener;
 
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -139,11 +140,36 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let workers = config.workers;
         let state = state(db, config);
-        let mut server = HttpServer::new(move || mk_app(state.clone())).shutdown_timeout(30);
+        let mut builder = actix_server::Server::build().shutdown_timeout(30);
         if let Some(n) = workers {
-            server = server.workers(n);
+            builder = builder.workers(n);
         }
-        let server = server.listen(listener).map_err(|e| e.to_string())?.run();
+        let shutdown = builder.graceful_shutdown_signal();
+        // What actix-web's HttpServer does, with one difference: each connection goes through
+        // `http::transport::ProblemIo`, so the dispatcher's own error answers are problem+json too.
+        let server = builder
+            .listen("channeldesk", listener, move || {
+                let shutdown = shutdown.clone();
+                let app = mk_app(state.clone()).into_factory().map_err(|err| err.error_response());
+                let http = actix_http::HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let signal = shutdown.clone();
+                        async move { signal.notified().await }
+                    })
+                    .finish(map_config(app, |_| actix_web::dev::AppConfig::default()));
+                fn_service(|io: actix_web::rt::net::TcpStream| async move {
+                    let _ = io.set_nodelay(true);
+                    let peer = io.peer_addr().ok();
+                    Ok::<_, actix_http::error::DispatchError>((
+                        crate::http::transport::ProblemIo::new(io),
+                        actix_http::Protocol::Http1,
+                        peer,
+                    ))
+                })
+                .and_then(http)
+            })
+            .map_err(|e| e.to_string())?
+            .run();
         Ok(Self { port, server })
     }
 

@@ -43,6 +43,8 @@ codes! {
     IdempotencyKeyReused => "idempotency_key_reused": "the Idempotency-Key was used with a different request",
     IdempotencyKeyInProgress => "idempotency_key_in_progress": "a request with this Idempotency-Key is still running",
     IdempotencyReplayWithheld => "idempotency_replay_withheld": "the request succeeded before, but its response showed a secret once and is not replayed",
+    RequestTimeout => "request_timeout": "the request's head did not arrive in time; the connection is closed",
+    HeadersTooLarge => "headers_too_large": "the request's head (its headers) is larger than the server accepts",
     RateLimited => "rate_limited": "too many requests to one robot or key in a short time; retry after a while",
     // Who is calling
     Unauthorized => "unauthorized": "no API key, or an unknown or revoked one",

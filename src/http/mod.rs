@@ -7,10 +7,11 @@ pub mod extract;
 pub mod idempotency;
 pub mod pagination;
 pub mod reply;
+pub mod transport;
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
@@ -23,11 +24,13 @@ use crate::state::AppState;
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Outermost middleware: a request id (the client's `X-Request-Id` when it is sane, else a new
-/// one), a span carrying it, the latency metric, and the id echoed on the response.
+/// one), a span carrying it, the latency metric, the id echoed on the response, and every error
+/// answer as problem+json — also those that come from outside our handlers (the Swagger UI's own
+/// 404s, actix's extractor and routing errors), which [`as_problem`] rewrites.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -42,8 +45,16 @@ pub async fn request_context(
     let method = req.method().to_string();
     let started = Instant::now();
 
-    let mut res =
-        crate::telemetry::with_request_id(request_id.clone(), next.call(req).instrument(span.clone())).await?;
+    let outcome = crate::telemetry::with_request_id(request_id.clone(), next.call(req).instrument(span.clone())).await;
+    let mut res = match outcome {
+        Ok(res) => as_problem(res.map_into_boxed_body(), &request_id).await,
+        // An error that escaped as `Err` is rendered by actix from the error: make it ours.
+        Err(err) => {
+            let status = err.as_response_error().status_code();
+            let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
+            return Err(ApiError::new(status, code_for_status(status), detail).into());
+        }
+    };
 
     let status = res.status().as_u16();
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
@@ -58,6 +69,56 @@ pub async fn request_context(
         res.headers_mut().insert(header::HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(res)
+}
+
+/// An error answer that is not problem+json yet (produced outside our handlers) replaced by one
+/// with the same status; everything else unchanged.
+async fn as_problem(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(crate::error::PROBLEM_JSON));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let (http_req, original) = res.into_parts();
+    let mut reply = problem_for_status(status, request_id);
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = original.headers().get(&name).and_then(|v| v.to_str().ok()) {
+            reply = reply.header(name, value);
+        }
+    }
+    ServiceResponse::new(http_req, reply.into_response())
+}
+
+/// The code an error status has when nothing more specific is known.
+pub fn code_for_status(status: StatusCode) -> Code {
+    match status {
+        StatusCode::BAD_REQUEST => Code::MalformedBody,
+        StatusCode::UNAUTHORIZED => Code::Unauthorized,
+        StatusCode::FORBIDDEN => Code::Forbidden,
+        StatusCode::NOT_FOUND => Code::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => Code::ValidationFailed,
+        StatusCode::TOO_MANY_REQUESTS => Code::RateLimited,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Code::HeadersTooLarge,
+        StatusCode::SERVICE_UNAVAILABLE => Code::ServiceUnavailable,
+        s if s.is_server_error() => Code::InternalError,
+        _ => Code::MalformedBody,
+    }
+}
+
+/// A problem+json answer for `status` alone.
+pub fn problem_for_status(status: StatusCode, request_id: &str) -> reply::Reply {
+    let detail = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let err = ApiError::new(status, code_for_status(status), detail);
+    reply::Reply::json(status, &err.problem(Some(request_id.to_string())))
+        .header(header::CONTENT_TYPE, crate::error::PROBLEM_JSON)
 }
 
 /// The app's default service: 405 with `Allow` on a known path, else 404; both problem+json.

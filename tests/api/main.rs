@@ -28,3 +28,4 @@ mod platform;
 mod room_delivery;
 mod room_messages;
 mod spec;
+mod wire;
