@@ -25,7 +25,10 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
-/// Readiness: the database answers and every migration is applied.
+/// How long `/readyz` waits for the database before it answers 503.
+pub const READY_WITHIN: std::time::Duration = std::time::Duration::from_millis(900);
+
+/// Readiness: the database answers (within a second) and every migration is applied.
 #[utoipa::path(
     tag = "ops",
     responses(
@@ -36,7 +39,11 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let migrated = state.db.read(|conn| crate::db::is_migrated(conn).map_err(ApiError::unavailable)).await?;
+    // A probe must answer quickly even while the database is away: a load balancer waits on it.
+    let probe = state.db.read(|conn| crate::db::is_migrated(conn).map_err(ApiError::unavailable));
+    let migrated = tokio::time::timeout(READY_WITHIN, probe)
+        .await
+        .map_err(|_| ApiError::unavailable(format!("the database did not answer within {READY_WITHIN:?}")))??;
     if !migrated {
         return Err(ApiError::unavailable("migrations pending"));
     }

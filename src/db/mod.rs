@@ -8,7 +8,7 @@ pub mod upgrades;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -80,11 +80,23 @@ impl DbUrl {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DbUrl,
+    /// When connecting last failed (cleared by a success): while the database refuses
+    /// connections, requests fail fast instead of each waiting out the whole limit.
+    last_connect_failure: Arc<std::sync::Mutex<Option<Instant>>>,
+}
+
+/// How long after a failed connection attempt requests that find no idle connection give up.
+const FAIL_FAST: Duration = Duration::from_millis(500);
+
+thread_local! {
+    /// Set on a blocking thread when the work it just ran lost its connection, so that the
+    /// connection is dropped when it goes back to the pool rather than handed to the next request.
+    static CONNECTION_LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl ConnectionManager {
     pub fn new(url: DbUrl) -> Self {
-        Self { url }
+        Self { url, last_connect_failure: Arc::new(std::sync::Mutex::new(None)) }
     }
 
     fn establish(&self) -> ConnectionResult<DbConn> {
@@ -112,7 +124,9 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<DbConn, ConnectionError> {
-        self.establish()
+        let result = self.establish();
+        *self.last_connect_failure.lock().unwrap_or_else(|p| p.into_inner()) = result.is_err().then(Instant::now);
+        result
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectionError> {
@@ -122,7 +136,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     /// Checked when a connection goes back to the pool: one that lost its server or was left in a
     /// broken transaction is dropped instead of handed to the next request.
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+        CONNECTION_LOST.replace(false) || std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -130,6 +144,7 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 
 /// The longest a request waits for its turn at the database before it is answered 503: a stuck
 /// database must not turn into requests that hang for as long as their clients are willing to wait.
+/// It covers the whole wait: the turn in the admission queue and getting a connection together.
 pub const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// The database handle the app shares: a pool plus, on SQLite, a writer lock. SQLite allows one
@@ -148,6 +163,8 @@ pub struct Db {
     /// Requests waiting for a permit now: a `/metrics` gauge, the signal that the pool is too small
     /// for the load (or the database too slow for it).
     waiting: Arc<AtomicUsize>,
+    /// Shared with the connection manager: when connecting last failed.
+    last_connect_failure: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 /// Counts one waiting request for as long as it lives, including when its client goes away.
@@ -171,6 +188,7 @@ impl Db {
     /// with the server's own words instead of an r2d2 timeout.
     pub fn connect(url: &DbUrl, pool_size: u32) -> Result<Self, String> {
         let manager = ConnectionManager::new(url.clone());
+        let last_connect_failure = manager.last_connect_failure.clone();
         manager.establish().map_err(|e| format!("cannot connect to the database: {e}"))?;
         // No test query on every checkout: on Postgres it was a second network round trip for every
         // request. Broken connections are caught on return (`has_broken`), idle ones retired.
@@ -187,6 +205,7 @@ impl Db {
             write_lock: Arc::new(std::sync::Mutex::new(())),
             admission: Arc::new(tokio::sync::Semaphore::new(pool_size as usize)),
             waiting: Arc::new(AtomicUsize::new(0)),
+            last_connect_failure,
         })
     }
 
@@ -203,7 +222,36 @@ impl Db {
     }
 
     pub fn conn(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, ApiError> {
-        self.pool.get().map_err(|e| ApiError::unavailable(format!("database pool: {e}")))
+        self.conn_until(Instant::now() + MAX_WAIT)
+    }
+
+    /// A connection by `deadline`. While the database refuses connections and none is idle, the
+    /// wait is short: the answer (503) will not improve by waiting the whole limit.
+    fn conn_until(&self, deadline: Instant) -> Result<r2d2::PooledConnection<ConnectionManager>, ApiError> {
+        let mut timeout = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        if self.pool.state().idle_connections == 0 && self.connect_failed_recently() {
+            timeout = timeout.min(FAIL_FAST);
+        }
+        self.pool.get_timeout(timeout).map_err(|e| ApiError::unavailable(format!("database pool: {e}")))
+    }
+
+    fn connect_failed_recently(&self) -> bool {
+        let last = *self.last_connect_failure.lock().unwrap_or_else(|p| p.into_inner());
+        last.is_some_and(|at| at.elapsed() < Duration::from_secs(5))
+    }
+
+    /// Runs `f` on a connection got by `deadline`; a connection `f` found dead is not reused.
+    fn with_conn<T>(
+        &self,
+        deadline: Instant,
+        f: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut conn = self.conn_until(deadline)?;
+        let result = f(&mut conn);
+        if matches!(&result, Err(e) if e.code == crate::error::Code::ServiceUnavailable) {
+            CONNECTION_LOST.set(true);
+        }
+        result
     }
 
     /// Runs blocking diesel work on the blocking pool, keeping the caller's tracing span.
@@ -212,12 +260,12 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let permit = self.admit().await?;
+        let deadline = Instant::now() + MAX_WAIT;
+        let permit = self.admit(deadline).await?;
         let db = self.clone();
         crate::telemetry::run_blocking(move || {
             let _permit = permit;
-            let mut conn = db.conn()?;
-            f(&mut conn)
+            db.with_conn(deadline, f)
         })
         .await
         .map_err(blocking_failed)?
@@ -230,11 +278,12 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let permit = self.admit().await?;
+        let deadline = Instant::now() + MAX_WAIT;
+        let permit = self.admit(deadline).await?;
         let db = self.clone();
         crate::telemetry::run_blocking(move || {
             let _permit = permit;
-            db.write_blocking(f)
+            db.write_until(deadline, f)
         })
         .await
         .map_err(blocking_failed)?
@@ -242,12 +291,13 @@ impl Db {
 
     /// Waits for a turn at the database. The permit moves into the blocking task, so a request
     /// whose client went away still counts until its database work has actually finished.
-    async fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    async fn admit(&self, deadline: Instant) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
         if let Ok(permit) = self.admission.clone().try_acquire_owned() {
             return Ok(permit);
         }
         let _waiting = Waiting::enter(&self.waiting);
-        match tokio::time::timeout(MAX_WAIT, self.admission.clone().acquire_owned()).await {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining, self.admission.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_closed)) => Err(ApiError::unavailable("the database is closed")),
             Err(_elapsed) => Err(ApiError::unavailable(format!(
@@ -266,15 +316,20 @@ impl Db {
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
     {
+        self.write_until(Instant::now() + MAX_WAIT, f)
+    }
+
+    fn write_until<T, F>(&self, deadline: Instant, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    {
         // Take the writer's turn before a connection, so queued writers do not hold connections
         // that readers could use.
         let _turn = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        let mut conn = self.conn()?;
-        let conn: &mut DbConn = &mut conn;
-        conn.transaction(f)
+        self.with_conn(deadline, |conn| conn.transaction(f))
     }
 }
 
@@ -394,11 +449,17 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Diesel errors a store did not expect become 500s (logged, never shown).
+/// Diesel errors a store did not expect become 500s (logged, never shown); a lost or refused
+/// connection is the database being away, a 503 the client may retry.
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
         match e {
-            diesel::result::Error::NotFound => ApiError::not_found(Code::NotFound),
+            Error::NotFound => ApiError::not_found(Code::NotFound),
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, info) => {
+                ApiError::unavailable(format!("database connection lost: {}", info.message()))
+            }
+            Error::BrokenTransactionManager => ApiError::unavailable("database connection lost mid-transaction"),
             other => ApiError::internal(other),
         }
     }

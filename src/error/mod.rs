@@ -119,14 +119,16 @@ impl ApiError {
         )
     }
 
+    /// 503 with `Retry-After`: the database is away or busy past its wait limit.
     pub fn unavailable(internal: impl Into<String>) -> Self {
         Self {
             internal: Some(internal.into()),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Code::ServiceUnavailable,
-                "the service is temporarily unavailable",
+                "the service is temporarily unavailable; retry shortly",
             )
+            .with_header(header::RETRY_AFTER, "2")
         }
     }
 

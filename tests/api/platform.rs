@@ -207,3 +207,76 @@ both!(database_work_beyond_the_pool_waits_its_turn, |app: crate::helpers::TestAp
     let metrics = app.get("/metrics").anonymous().send().await;
     assert_eq!(metric(&metrics.text).as_deref(), Some("0"));
 });
+
+/// Postgres going away mid-run: requests get 503 with `Retry-After` (never 500), `/readyz` says
+/// 503 while the database refuses connections, and service resumes by itself when it is back.
+#[actix_web::test]
+#[cfg_attr(not(channeldesk_test_pg), ignore = "needs CHANNELDESK_TEST_PG: it stops a Postgres database")]
+async fn postgres_going_away_is_503_and_recovery_is_automatic() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Backend::Postgres).await;
+    let channeldesk::db::DbUrl::Postgres(url) = &app.config.database_url else { panic!("a Postgres app") };
+    let name = url.rsplit('/').next().expect("database name").split('?').next().expect("name").to_string();
+    let mut admin = diesel::PgConnection::establish(&crate::helpers::pg_server().expect("server")).expect("admin");
+    // Warm the pool so that every pooled connection is one the server will cut.
+    for _ in 0..4 {
+        assert_eq!(app.get("/api/v1/partners").send().await.status, StatusCode::OK);
+    }
+    let kill = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    );
+    admin.batch_execute(&format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false; {kill}")).expect("stop");
+    for _ in 0..6 {
+        let res = app.get("/api/v1/partners").send().await;
+        res.problem(503, "service_unavailable");
+        assert!(res.header("retry-after").is_some(), "503 says when to retry");
+    }
+    let ready = app.get("/readyz").anonymous().send().await;
+    ready.problem(503, "service_unavailable");
+    admin.batch_execute(&format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true")).expect("restart");
+    let mut recovered = false;
+    for _ in 0..20 {
+        let res = app.get("/api/v1/partners").send().await;
+        assert_ne!(res.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", res.text);
+        if res.status == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the service resumes once the database is back");
+    assert_eq!(app.get("/readyz").anonymous().send().await.status, StatusCode::OK);
+}
+
+/// A connection the server cut is not handed to the next request: after one 503 per cut
+/// connection at most, requests succeed again.
+#[actix_web::test]
+#[cfg_attr(not(channeldesk_test_pg), ignore = "needs CHANNELDESK_TEST_PG: it cuts Postgres connections")]
+async fn cut_postgres_connections_are_dropped_not_reused() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Backend::Postgres).await;
+    let channeldesk::db::DbUrl::Postgres(url) = &app.config.database_url else { panic!("a Postgres app") };
+    let name = url.rsplit('/').next().expect("database name").split('?').next().expect("name").to_string();
+    let mut admin = diesel::PgConnection::establish(&crate::helpers::pg_server().expect("server")).expect("admin");
+    for _ in 0..4 {
+        app.get("/api/v1/partners").send().await;
+    }
+    admin
+        .batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .expect("cut");
+    let mut failures = 0;
+    for _ in 0..12 {
+        let res = app.get("/api/v1/partners").send().await;
+        match res.status.as_u16() {
+            200 => {}
+            503 => failures += 1,
+            other => panic!("{other}: {}", res.text),
+        }
+    }
+    assert!(failures <= 4, "each cut connection fails at most once ({failures} failures)");
+    assert_eq!(app.get("/api/v1/partners").send().await.status, StatusCode::OK);
+}
