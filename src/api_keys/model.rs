@@ -1,3 +1,4 @@
+use diesel::prelude::*;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -37,7 +38,8 @@ impl ApiKeyCreate {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::api_keys, treat_none_as_default_value = false)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,
@@ -45,7 +47,9 @@ pub struct ApiKey {
     pub partner_id: Option<String>,
     /// The key's public prefix, to tell keys apart; the secret is never shown again.
     pub prefix: String,
+    #[diesel(serialize_as = crate::db::types::UtcTime)]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[diesel(serialize_as = crate::db::types::UtcTime)]
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

@@ -6,6 +6,8 @@ pub mod api;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+crate::json_column!(Value);
 use utoipa::ToSchema;
 
 use crate::db::schema::audit_events as ae;
@@ -62,7 +64,8 @@ pub fn record(
     Ok(())
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = ae)]
 pub struct AuditEvent {
     pub id: String,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
@@ -123,8 +126,6 @@ impl AuditFilter {
     }
 }
 
-type AuditRow = (String, chrono::NaiveDateTime, String, String, String, String, String, String, Option<String>);
-
 /// Newest first; keyed by id (UUIDv7, so time-ordered).
 pub fn list(
     conn: &mut DbConn,
@@ -144,34 +145,5 @@ pub fn list(
     if let Some(after) = &page.after {
         q = q.filter(ae::id.lt(after[0].clone()));
     }
-    let rows: Vec<AuditRow> = q
-        .order(ae::id.desc())
-        .limit(page.limit + 1)
-        .select((
-            ae::id,
-            ae::occurred_at,
-            ae::actor_key_id,
-            ae::actor_name,
-            ae::action,
-            ae::resource_type,
-            ae::resource_id,
-            ae::changes,
-            ae::request_id,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, occurred_at, actor_key_id, actor_name, action, resource_type, resource_id, changes, request_id)| {
-            Ok(AuditEvent {
-                id,
-                occurred_at: occurred_at.and_utc(),
-                actor_key_id,
-                actor_name,
-                action,
-                resource_type,
-                resource_id,
-                changes: db::json::decode(&changes)?,
-                request_id,
-            })
-        })
-        .collect()
+    Ok(q.order(ae::id.desc()).limit(page.limit + 1).select(AuditEvent::as_select()).load(conn)?)
 }

@@ -97,7 +97,8 @@ pub trait JsonColumn: serde::Serialize + serde::de::DeserializeOwned {}
 /// Reads `$ty` from a `Text` column holding its JSON, and lets `JsonText` write it.
 #[macro_export]
 macro_rules! json_column {
-    ($($ty:ty),+ $(,)?) => {$(
+    // Types diesel already gives a `Queryable` for every SQL type they can be read from (`Vec<T>`).
+    (@read $($ty:ty),+ $(,)?) => {$(
         impl $crate::db::types::JsonColumn for $ty {}
 
         impl diesel::deserialize::FromSql<diesel::sql_types::Text, $crate::db::MultiBackend> for $ty {
@@ -106,9 +107,19 @@ macro_rules! json_column {
             }
         }
     )+};
+    ($($ty:ty),+ $(,)?) => {$(
+        $crate::json_column!(@read $ty);
+
+        impl diesel::deserialize::Queryable<diesel::sql_types::Text, $crate::db::MultiBackend> for $ty {
+            type Row = Self;
+            fn build(row: Self) -> diesel::deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+    )+};
 }
 
-json_column!(Vec<String>);
+json_column!(@read Vec<String>);
 
 /// Decodes a JSON text column (for `json_column!`).
 pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: RawValue<'_>) -> deserialize::Result<T> {
