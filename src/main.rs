@@ -1,3 +1,6 @@
+//! The binary: parses the command line and hands off to the library. No logic lives here, so
+//! every command is testable through the library.
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

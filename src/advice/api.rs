@@ -1,3 +1,5 @@
+//! The advice endpoint: a stateless calculation, so the handler only authorizes and answers.
+
 use actix_web::{post, HttpResponse};
 
 use super::model::{advise as compute, Advice, AdviceRequest};

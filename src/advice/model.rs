@@ -1,3 +1,6 @@
+//! The seed's channel-selection rules (产品特点、市场特征、企业资源) as data in, recommendation and
+//! reasons out: pure, so every rule is unit-tested here.
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

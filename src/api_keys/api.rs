@@ -1,3 +1,6 @@
+//! API key handlers: admins only. The plaintext secret appears in the create response and nowhere
+//! else, which is why a replayed create is withheld rather than replayed.
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 

@@ -1,3 +1,5 @@
+//! API key wire types and the secret format: a visible prefix for lookup, a SHA-256 hash at rest.
+
 use diesel::prelude::*;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,5 @@
+//! API key rows: create (audited), list, revoke, and the constant-time check behind every request.
+
 use diesel::prelude::*;
 use subtle::ConstantTimeEq;
 

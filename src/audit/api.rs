@@ -1,3 +1,5 @@
+//! Reading the audit trail: admins and managers, filtered by entity, actor and time.
+
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::{AuditEvent, AuditFilter};

@@ -1,10 +1,9 @@
 //! Chat commands coming back from WeCom and DingTalk: the callbacks (signature checks,
-//! decryption, replay protection), the command framework, and the platforms' cryptography.
+//! decryption, replay protection) and the command framework. The wire code both directions share
+//! (signing, AES, XML, message formats) lives in `platforms/`.
 //!
 //! - `api.rs`: `POST /integrations/dingtalk/callback`, `GET|POST /integrations/wecom/callback`
 //! - `commands.rs`: parsing, scoping and the command registry
-//! - `crypto.rs`: WeCom AES/SHA-1, DingTalk HMAC signing, webhook signatures (with the vectors)
-//! - `xml.rs`: the flat XML WeCom speaks
 //! - `store.rs`: chat → channel, sender → partner, answered messages
 
 pub mod api;

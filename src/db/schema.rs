@@ -1,4 +1,5 @@
-// The tables, written once for both backends (portable SQL types only).
+//! The tables, written once for both backends (portable SQL types only): the migrations of both
+//! backends must produce exactly these columns.
 
 diesel::table! {
     api_keys (id) {

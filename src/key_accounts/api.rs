@@ -1,3 +1,6 @@
+//! Key account and assignment handlers: authorize, validate, call the store; the utoipa
+//! annotations are the documentation.
+
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::model::*;

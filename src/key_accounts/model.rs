@@ -1,3 +1,6 @@
+//! Key accounts (大客户), their partner assignments and primary product lines: wire types, rows and
+//! validation rules.
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,6 @@
+//! Key account queries: names unique by comparison key, one primary partner per product line,
+//! audited writes.
+
 use diesel::prelude::*;
 
 use super::model::*;

@@ -1,3 +1,6 @@
+//! Partner and contact handlers: authorize (partner keys see only their own partner), validate,
+//! call the store; the utoipa annotations are the documentation.
+
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 use super::model::*;

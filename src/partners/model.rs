@@ -1,3 +1,6 @@
+//! Partners (渠道成员) and contacts: wire types that are also their diesel rows, the enums of
+//! channel type, kind, tier and status, and the validation rules.
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize};

@@ -1,3 +1,6 @@
+//! Partner queries: filtered, cursor-paged lists on indexed columns; audited writes that emit their
+//! events through the outbox in the same transaction.
+
 use super::events::{PartnerSnapshot, PartnerStatusChanged, PartnerUpdated};
 use super::model::*;
 use crate::access::Actor;
