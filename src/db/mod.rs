@@ -147,13 +147,17 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 /// It covers the whole wait: the turn in the admission queue and getting a connection together.
 pub const MAX_WAIT: Duration = Duration::from_secs(10);
 
-/// The database handle the app shares: a pool plus, on SQLite, a writer lock. SQLite allows one
+/// The database handle the app shares: a pool plus, on SQLite, a writer's turn. SQLite allows one
 /// writer at a time; taking turns in-process keeps writers from failing with SQLITE_BUSY when a
 /// deferred transaction upgrades to a write lock, and is cheaper than spinning on busy_timeout.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// SQLite's writers queue here, in arrival order and without a thread or a connection: a
+    /// queued writer holds nothing a reader needs. The one whose turn it is then takes
+    /// `write_lock` (held also by blocking callers such as the CLI) and the writer's connection.
+    writer_queue: Arc<tokio::sync::Mutex<()>>,
     write_lock: Arc<std::sync::Mutex<()>>,
     /// One permit per pooled connection. Work beyond that waits here, in arrival order and without
     /// a thread, rather than each request taking a blocking thread to wait on the pool: with more
@@ -192,8 +196,13 @@ impl Db {
         manager.establish().map_err(|e| format!("cannot connect to the database: {e}"))?;
         // No test query on every checkout: on Postgres it was a second network round trip for every
         // request. Broken connections are caught on return (`has_broken`), idle ones retired.
+        // On SQLite the writer works beside the admitted readers, on a connection of its own.
+        let connections = match url.backend() {
+            Backend::Sqlite => pool_size + 1,
+            Backend::Postgres => pool_size,
+        };
         let pool = r2d2::Pool::builder()
-            .max_size(pool_size)
+            .max_size(connections)
             .test_on_check_out(false)
             .idle_timeout(Some(Duration::from_secs(300)))
             .connection_timeout(MAX_WAIT)
@@ -202,6 +211,7 @@ impl Db {
         Ok(Self {
             pool,
             backend: url.backend(),
+            writer_queue: Arc::new(tokio::sync::Mutex::new(())),
             write_lock: Arc::new(std::sync::Mutex::new(())),
             admission: Arc::new(tokio::sync::Semaphore::new(pool_size as usize)),
             waiting: Arc::new(AtomicUsize::new(0)),
@@ -273,20 +283,49 @@ impl Db {
 
     /// Runs `f` in one transaction: the change, its audit record and its outbox events commit
     /// together or not at all.
+    ///
+    /// On SQLite a writer first waits for its turn in the writers' queue, not for one of the
+    /// readers' admission permits: writers wait for each other, never readers for writers.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let deadline = Instant::now() + MAX_WAIT;
-        let permit = self.admit(deadline).await?;
         let db = self.clone();
-        crate::telemetry::run_blocking(move || {
-            let _permit = permit;
-            db.write_until(deadline, f)
+        match self.backend {
+            Backend::Sqlite => {
+                let turn = self.writers_turn(deadline).await?;
+                crate::telemetry::run_blocking(move || {
+                    let _turn = turn;
+                    db.write_until(deadline, f)
+                })
+                .await
+                .map_err(blocking_failed)?
+            }
+            Backend::Postgres => {
+                let permit = self.admit(deadline).await?;
+                crate::telemetry::run_blocking(move || {
+                    let _permit = permit;
+                    db.write_until(deadline, f)
+                })
+                .await
+                .map_err(blocking_failed)?
+            }
+        }
+    }
+
+    /// The SQLite writer's turn, in arrival order, by `deadline`. Like an admission permit it moves
+    /// into the blocking task, so a writer whose client left keeps its turn until its work is done.
+    async fn writers_turn(&self, deadline: Instant) -> Result<tokio::sync::OwnedMutexGuard<()>, ApiError> {
+        if let Ok(turn) = self.writer_queue.clone().try_lock_owned() {
+            return Ok(turn);
+        }
+        let _waiting = Waiting::enter(&self.waiting);
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        tokio::time::timeout(remaining, self.writer_queue.clone().lock_owned()).await.map_err(|_elapsed| {
+            ApiError::unavailable(format!("the database's writer stayed busy for {} s", MAX_WAIT.as_secs()))
         })
-        .await
-        .map_err(blocking_failed)?
     }
 
     /// Waits for a turn at the database. The permit moves into the blocking task, so a request

@@ -70,7 +70,7 @@ impl Metrics {
         let _ = writeln!(out, "# HELP channeldesk_db_pool_idle_connections Idle database connections.");
         let _ = writeln!(out, "# TYPE channeldesk_db_pool_idle_connections gauge");
         let _ = writeln!(out, "channeldesk_db_pool_idle_connections {}", pool.idle_connections);
-        let _ = writeln!(out, "# HELP channeldesk_db_pool_max_connections Configured pool size.");
+        let _ = writeln!(out, "# HELP channeldesk_db_pool_max_connections Connections the pool may open (on SQLite: the configured size plus the writer's).");
         let _ = writeln!(out, "# TYPE channeldesk_db_pool_max_connections gauge");
         let _ = writeln!(out, "channeldesk_db_pool_max_connections {pool_max}");
         let _ = writeln!(

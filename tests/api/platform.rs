@@ -82,7 +82,12 @@ both!(ops_endpoints, |app: crate::helpers::TestApp| async move {
         metrics.text
     );
     assert!(metrics.text.contains("channeldesk_http_request_duration_seconds_bucket"));
-    assert!(metrics.text.contains("channeldesk_db_pool_max_connections 4"));
+    // The configured 4, plus on SQLite the writer's own connection.
+    let connections = match app.db.backend() {
+        channeldesk::db::Backend::Sqlite => 5,
+        channeldesk::db::Backend::Postgres => 4,
+    };
+    assert!(metrics.text.contains(&format!("channeldesk_db_pool_max_connections {connections}")), "{}", metrics.text);
     let ui = app.get("/swagger-ui/").anonymous().send().await;
     assert_eq!(ui.status, StatusCode::OK);
     assert!(ui.text.contains("swagger-ui"), "vendored Swagger UI is served");
@@ -207,6 +212,49 @@ both!(database_work_beyond_the_pool_waits_its_turn, |app: crate::helpers::TestAp
     let metrics = app.get("/metrics").anonymous().send().await;
     assert_eq!(metric(&metrics.text).as_deref(), Some("0"));
 });
+
+/// SQLite takes one writer at a time: writers queued behind a slow one hold no reader's turn, so
+/// reads go on while the writers wait (before, each queued writer held an admission permit and a
+/// thread, and five of them starved every read).
+#[actix_web::test]
+async fn queued_sqlite_writers_do_not_block_readers() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::sync::RwLock;
+    let app = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let gate = Arc::new(RwLock::new(()));
+    let closed = gate.write().await;
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (db, gate) = (app.db.clone(), gate.clone());
+            actix_web::rt::spawn(async move {
+                db.write(move |_| {
+                    drop(gate.blocking_read());
+                    Ok(())
+                })
+                .await
+            })
+        })
+        .collect();
+    for _ in 0..500 {
+        if app.db.waiting() == 7 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(app.db.waiting(), 7, "one writer works, seven wait their turn");
+    for _ in 0..6 {
+        let read = actix_web::rt::time::timeout(Duration::from_secs(5), app.db.read(|_| Ok(()))).await;
+        assert!(matches!(read, Ok(Ok(()))), "a read goes on while writers queue: {read:?}");
+    }
+    let res = app.get("/api/v1/partners").send().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    drop(closed);
+    for w in writers {
+        w.await.expect("writer task").expect("writer");
+    }
+    assert_eq!(app.db.waiting(), 0);
+}
 
 /// Postgres going away mid-run: requests get 503 with `Retry-After` (never 500), `/readyz` says
 /// 503 while the database refuses connections, and service resumes by itself when it is back.
