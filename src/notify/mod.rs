@@ -1,39 +1,36 @@
 //! Pushing events out: WeCom / DingTalk group robots ("bot channels") with their subscriptions,
 //! signed webhooks for other systems, and the deliveries the worker makes to them.
 //!
-//! - `model.rs`: wire types and routing rules (wildcards, filters, URL checks, masking)
-//! - `store.rs`: channels, subscriptions, webhooks, deliveries in the database
+//! One file set per sub-resource, each `mod.rs` / `api.rs` / `model.rs` / `store.rs`:
+//! - `channels/`: the robots and their chats (`/bot-channels`, the test message)
+//! - `subscriptions/`: which events a channel gets (`/bot-channels/{id}/subscriptions`)
+//! - `webhooks/`: signed HTTP callbacks (`/webhooks`)
+//! - `deliveries/`: one event on its way to one target (`/deliveries`, the manual retry)
+//!
+//! and what they share:
+//! - `checks.rs`: event-type patterns, outbound URL rules, credential masking
 //! - `route.rs`: what routing reads from an event (partners, tiers, regions, importance)
-//! - `render/`: the renderer registry (event type → message) and the platforms' formats
+//! - `render/`: the renderer registry (event type → message)
 //! - `send.rs`: one HTTP attempt and the meaning of its answer
-//! - `worker.rs`: fan-out and the sender that `serve` runs
+//! - `worker/`: fan-out, claiming and recording, which `serve` runs
+//!
+//! Imports go one way: subscriptions → channels → deliveries, webhooks → deliveries; the
+//! worker reads them all; none of them imports the worker.
 
-pub mod api;
-pub mod model;
+pub mod channels;
+pub mod checks;
+pub mod deliveries;
 pub mod render;
 pub mod route;
 pub mod send;
-pub mod store;
+pub mod subscriptions;
+pub mod webhooks;
 pub mod worker;
 
+/// Registered in this order, which is the order of the paths in the OpenAPI document.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(api::create_channel)
-        .service(api::list_channels)
-        .service(api::get_channel)
-        .service(api::update_channel)
-        .service(api::delete_channel)
-        .service(api::test_channel)
-        .service(api::create_subscription)
-        .service(api::list_subscriptions)
-        .service(api::get_subscription)
-        .service(api::update_subscription)
-        .service(api::delete_subscription)
-        .service(api::create_webhook)
-        .service(api::list_webhooks)
-        .service(api::get_webhook)
-        .service(api::update_webhook)
-        .service(api::delete_webhook)
-        .service(api::list_deliveries)
-        .service(api::get_delivery)
-        .service(api::retry_delivery);
+    cfg.configure(channels::routes)
+        .configure(subscriptions::routes)
+        .configure(webhooks::routes)
+        .configure(deliveries::routes);
 }

@@ -1,15 +1,53 @@
-//! Which channels and webhooks an event goes to: the facts routing reads from an event, and the
-//! match of those facts against subscriptions and channel bindings.
+//! Which channels and webhooks an event goes to: the facts routing reads from an event (the
+//! partners it concerns, a bulletin's importance), which subscriptions' filters and channels'
+//! partner bindings are matched against.
 
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::model::{type_matches, EventFacts, Importance, PartnerFacts};
+use super::checks::type_matches;
 use crate::db::schema::partners as p;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::events::Event;
 use crate::partners::model::Tier;
+
+crate::text_enum! {
+    /// A bulletin's importance (bulletins issue), lowest first.
+    Importance { Normal => "normal", Important => "important", Urgent => "urgent" }
+}
+
+impl Importance {
+    pub fn rank(self) -> usize {
+        Self::ALL.iter().position(|i| *i == self).unwrap_or(0)
+    }
+}
+
+/// One partner an event concerns, as routing sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerFacts {
+    pub id: String,
+    pub tier: Option<Tier>,
+    pub region: Option<String>,
+}
+
+/// What routing knows about an event (see [`facts`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFacts {
+    /// The partners the event concerns: its own partner, a meeting's partners, a bulletin's
+    /// recipients (a bulletin to `all` names every partner it reached), both sides of a risk.
+    pub partners: Vec<PartnerFacts>,
+    /// A bulletin's importance (other events have none).
+    pub importance: Option<Importance>,
+}
+
+impl EventFacts {
+    /// May a channel bound to `partner_id` see this event? Only if the event concerns that
+    /// partner; an event about no partner in particular goes to unbound channels only.
+    pub fn visible_to_partner(&self, partner_id: &str) -> bool {
+        self.partners.iter().any(|p| p.id == partner_id)
+    }
+}
 
 /// Where payloads name the partners an event concerns besides its own `partner_id`, as the rooms
 /// write them: meetings, action items and series `partner_ids` (ids) and `partners`

@@ -48,7 +48,7 @@ pub fn renderer_for(event_type: &str) -> RenderFn {
     GROUPS
         .iter()
         .flat_map(|group| group.iter())
-        .find(|(pattern, _)| super::model::type_matches(pattern, event_type))
+        .find(|(pattern, _)| super::checks::type_matches(pattern, event_type))
         .map(|(_, f)| *f)
         .unwrap_or(generic)
 }
