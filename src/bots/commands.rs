@@ -19,7 +19,11 @@ use crate::db::schema::partners as p;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
-use crate::meetings::model::{ActionItemFilter, ActionItemStatus, ChatUserid, MeetingFilter, MeetingStatus};
+use crate::meetings::action_items::model::{ActionItemFilter, ActionItemStatus};
+use crate::meetings::action_items::store as action_items;
+use crate::meetings::meetings::model::{MeetingFilter, MeetingStatus};
+use crate::meetings::meetings::store as meeting_store;
+use crate::meetings::model::ChatUserid;
 use crate::notify::render::bulletins::{category_label, importance_tag};
 use crate::notify::render::contracts::{chinese_part, risk_label, severity_label, term_text};
 use crate::notify::render::meetings::{when, when_short};
@@ -28,7 +32,7 @@ use crate::notify::render::{clip_chars, local_time, plain};
 use crate::partners::model::{name_key, Partner, PartnerFilter};
 use crate::platforms::format::Message;
 use crate::platforms::Platform;
-use crate::{bulletins, contracts, meetings};
+use crate::{bulletins, contracts};
 
 /// Who asked, and from which chat.
 #[derive(Debug, Clone)]
@@ -297,7 +301,7 @@ fn next_meeting_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Resu
         from: Some(ctx.now),
         ..Default::default()
     };
-    let next = meetings::store::list(ctx.conn, &filter, &PageRequest { limit: 1, after: None }, &ctx.scope)?;
+    let next = meeting_store::list(ctx.conn, &filter, &PageRequest { limit: 1, after: None }, &ctx.scope)?;
     Ok(vec![match next.first() {
         Some(m) => format!("- **下次会议**：{} {}", when(m.starts_at, m.ends_at, &m.timezone), plain(&m.title)),
         None => "- **下次会议**：暂无安排".into(),
@@ -307,7 +311,7 @@ fn next_meeting_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Resu
 /// 待办事项: how many open action items the partner has (and how many are overdue), and the
 /// first three due.
 fn action_items_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Result<Vec<String>, ApiError> {
-    let (open, overdue) = meetings::store::open_item_counts(ctx.conn, &partner.id, &ctx.scope, ctx.now)?;
+    let (open, overdue) = action_items::open_item_counts(ctx.conn, &partner.id, &ctx.scope, ctx.now)?;
     if open == 0 {
         return Ok(vec!["- **待办事项**：无".into()]);
     }
@@ -319,7 +323,7 @@ fn action_items_section(ctx: &mut CommandContext<'_>, partner: &Partner) -> Resu
         ..Default::default()
     };
     let page = PageRequest { limit: 3, after: None };
-    let items = meetings::store::list_action_items(ctx.conn, &filter, &page, &ctx.scope, ctx.now)?;
+    let items = action_items::list(ctx.conn, &filter, &page, &ctx.scope, ctx.now)?;
     for item in items.iter().take(3) {
         lines.push(format!(
             "　· {}（{}，截止 {}{}）",
@@ -378,7 +382,7 @@ pub fn meetings(ctx: &mut CommandContext<'_>, args: &str) -> Result<Message, Api
     let filter =
         MeetingFilter { status: Some(MeetingStatus::Scheduled), from: Some(from), to: Some(to), ..Default::default() };
     let page = PageRequest { limit: MAX_ROWS as i64, after: None };
-    let found = meetings::store::list(ctx.conn, &filter, &page, &ctx.scope)?;
+    let found = meeting_store::list(ctx.conn, &filter, &page, &ctx.scope)?;
     if found.is_empty() {
         return Ok(reply(&title, vec!["没有已安排的会议。".into()]));
     }
@@ -389,7 +393,7 @@ pub fn meetings(ctx: &mut CommandContext<'_>, args: &str) -> Result<Message, Api
             let mut ids: Vec<String> = shown.iter().flat_map(|m| m.partner_ids.iter().cloned()).collect();
             ids.sort();
             ids.dedup();
-            meetings::store::partner_names(ctx.conn, &ids)?
+            crate::meetings::store::partner_names(ctx.conn, &ids)?
         }
         Scope::Partner(_) => Default::default(),
     };
@@ -509,7 +513,7 @@ pub fn my_actions(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, 
     };
     let mut names = vec![userid.clone()];
     names.extend(store::contact_names_of_userid(ctx.conn, ctx.asker.platform, &userid)?);
-    let found = meetings::store::open_items_of(ctx.conn, &names, who, &ctx.scope, ctx.now, MAX_ROWS + 1)?;
+    let found = action_items::open_items_of(ctx.conn, &names, who, &ctx.scope, ctx.now, MAX_ROWS + 1)?;
     if found.is_empty() {
         return Ok(reply("我的待办", vec!["没有负责人是你的未完成待办事项。".into()]));
     }

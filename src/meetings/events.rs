@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{ActionItem, Meeting, MeetingSeries, Occurrence};
+use super::action_items::model::ActionItem;
+use super::meetings::model::Meeting;
+use super::series::model::{MeetingSeries, Occurrence};
 
 /// A partner an event concerns, with its name as it was when the event was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

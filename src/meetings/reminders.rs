@@ -17,8 +17,9 @@ use std::sync::RwLock;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::action_items::store as action_items;
 use super::events::MeetingReminder;
-use super::store;
+use super::meetings::store as meetings;
 use crate::config::Lead;
 use crate::db::schema::{action_items as ai, event_keys as ek};
 use crate::db::DbConn;
@@ -54,14 +55,14 @@ fn already_emitted(conn: &mut DbConn, key: &str) -> Result<bool, ApiError> {
 pub fn scan(conn: &mut DbConn, now: DateTime<Utc>, leads: &[Lead]) -> Result<usize, ApiError> {
     let mut emitted = 0;
     if let Some(longest) = leads.iter().copied().max() {
-        for meeting in store::scheduled_between(conn, now, now + longest.duration())? {
+        for meeting in meetings::scheduled_between(conn, now, now + longest.duration())? {
             let Some(lead) = due_lead(leads, meeting.starts_at, now) else { continue };
             let key = reminder_key(&meeting.id, lead, meeting.starts_at);
             if already_emitted(conn, &key)? {
                 continue;
             }
             let event = DomainEvent::MeetingReminder(MeetingReminder {
-                snapshot: store::meeting_snapshot(conn, &meeting)?,
+                snapshot: meetings::meeting_snapshot(conn, &meeting)?,
                 lead: lead.label(),
                 lead_minutes: lead.minutes,
                 starts_in_minutes: (meeting.starts_at - now).num_minutes(),
@@ -71,10 +72,10 @@ pub fn scan(conn: &mut DbConn, now: DateTime<Utc>, leads: &[Lead]) -> Result<usi
             }
         }
     }
-    for item in store::newly_overdue(conn, now, 500)? {
+    for item in action_items::newly_overdue(conn, now, 500)? {
         let due = item.due_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
         let key = overdue_key(&item.id, &due);
-        let event = DomainEvent::ActionItemOverdue(store::overdue_notice(conn, &item)?);
+        let event = DomainEvent::ActionItemOverdue(action_items::overdue_notice(conn, &item)?);
         if events::emit_once(conn, &key, &event)?.is_some() {
             emitted += 1;
         }

@@ -17,8 +17,11 @@ use super::{clip_chars, people, plain, Message, Person, RenderContext, RenderFn}
 use crate::access::Scope;
 use crate::error::ApiError;
 use crate::events::Event;
-use crate::meetings::model::{ActionItemStatus, Attendee, Frequency, MeetingKind, MeetingStatus, SeriesTemplate};
-use crate::meetings::series;
+use crate::meetings::action_items::model::ActionItemStatus;
+use crate::meetings::meetings::model::{MeetingKind, MeetingStatus};
+use crate::meetings::model::Attendee;
+use crate::meetings::series::model::{Frequency, SeriesTemplate};
+use crate::meetings::time;
 
 pub const RENDERERS: &[(&str, RenderFn)] = &[
     ("meeting.scheduled", scheduled),
@@ -86,7 +89,7 @@ fn weekday_label(d: Weekday) -> &'static str {
 
 /// The zone a meeting is planned in (Asia/Shanghai when the name is unknown).
 fn zone(name: &str) -> Tz {
-    series::parse_tz(name).unwrap_or(chrono_tz::Asia::Shanghai)
+    time::parse_tz(name).unwrap_or(chrono_tz::Asia::Shanghai)
 }
 
 /// How the zone is named to readers: 北京时间 for Asia/Shanghai, else its IANA name.
@@ -169,7 +172,7 @@ struct OccurrenceView {
 struct SeriesView {
     id: String,
     template: SeriesTemplate,
-    rule: crate::meetings::model::RecurrenceRule,
+    rule: crate::meetings::series::model::RecurrenceRule,
 }
 
 fn field<T: serde::de::DeserializeOwned>(event: &Event, key: &str) -> Result<T, ApiError> {
@@ -507,7 +510,7 @@ pub fn overdue(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, Ap
     }
     lines.extend(partners_line(event, ctx.viewer));
     // The meeting's attendees, from the meetings room, to find the owner among them.
-    let attendees = match crate::meetings::store::get(ctx.conn, &item.meeting_id, &Scope::All) {
+    let attendees = match crate::meetings::store::meeting(ctx.conn, &item.meeting_id, &Scope::All) {
         Ok(m) => m.attendees,
         Err(e) if e.status == actix_web::http::StatusCode::NOT_FOUND => Vec::new(),
         Err(e) => return Err(e),
