@@ -71,10 +71,13 @@ pub struct NotifyConfig {
     /// http webhooks) may point at; a host without a port allows any port. Default: the two
     /// platforms' hosts.
     pub outbound_allow_hosts: Vec<String>,
-    /// `CHANNELDESK_DELIVERY_BACKOFF_MS`: the first retry's delay; each next one doubles (default 1000).
+    /// `CHANNELDESK_DELIVERY_BACKOFF_MS`: the first retry's delay; each next one doubles, up to
+    /// 10 minutes (default 1000).
     pub delivery_backoff_ms: u64,
-    /// `CHANNELDESK_DELIVERY_MAX_ATTEMPTS`: attempts before a delivery is dead (default 10).
-    pub delivery_max_attempts: i32,
+    /// `CHANNELDESK_DELIVERY_RETRY_HOURS`: how long after its first attempt a failing delivery is
+    /// still retried before it is dead (default 24, 1–720). Time decides, not a count of attempts:
+    /// a robot that is down for a while gets everything once it is back.
+    pub delivery_retry_hours: u32,
     /// `CHANNELDESK_BOT_RATE_PER_MINUTE`: messages per minute per robot (default 20).
     pub bot_rate_per_minute: i64,
     /// `CHANNELDESK_DELIVERY_TIMEOUT_MS`: one outbound HTTP request's time limit (default 10000).
@@ -95,7 +98,7 @@ impl Default for NotifyConfig {
         Self {
             outbound_allow_hosts: split_hosts(DEFAULT_OUTBOUND_ALLOW_HOSTS),
             delivery_backoff_ms: 1000,
-            delivery_max_attempts: 10,
+            delivery_retry_hours: 24,
             bot_rate_per_minute: 20,
             delivery_timeout_ms: 10_000,
             public_base_url: None,
@@ -141,10 +144,16 @@ impl NotifyConfig {
             }
             _ => return Err("set both CHANNELDESK_WECOM_TOKEN and CHANNELDESK_WECOM_AES_KEY, or neither".into()),
         };
+        if lookup("CHANNELDESK_DELIVERY_MAX_ATTEMPTS").is_some() {
+            // Refused rather than ignored: a deployment that set it expects a limit it no longer gets.
+            return Err("CHANNELDESK_DELIVERY_MAX_ATTEMPTS is gone: a failing delivery now retries for \
+                        CHANNELDESK_DELIVERY_RETRY_HOURS (default 24) after its first attempt; unset it"
+                .into());
+        }
         Ok(Self {
             outbound_allow_hosts: hosts,
-            delivery_backoff_ms: parse_var(lookup, "CHANNELDESK_DELIVERY_BACKOFF_MS", 1000, 1..=3_600_000)?,
-            delivery_max_attempts: parse_var(lookup, "CHANNELDESK_DELIVERY_MAX_ATTEMPTS", 10, 1..=100)?,
+            delivery_backoff_ms: parse_var(lookup, "CHANNELDESK_DELIVERY_BACKOFF_MS", 1000, 1..=600_000)?,
+            delivery_retry_hours: parse_var(lookup, "CHANNELDESK_DELIVERY_RETRY_HOURS", 24, 1..=720)?,
             bot_rate_per_minute: parse_var(lookup, "CHANNELDESK_BOT_RATE_PER_MINUTE", 20, 1..=10_000)?,
             delivery_timeout_ms: parse_var(lookup, "CHANNELDESK_DELIVERY_TIMEOUT_MS", 10_000, 100..=120_000)?,
             public_base_url,
@@ -349,8 +358,8 @@ mod tests {
         let c = Config::from_lookup(env(&[])).expect("defaults");
         assert_eq!(c.notify.outbound_allow_hosts, vec!["qyapi.weixin.qq.com", "oapi.dingtalk.com"]);
         assert_eq!(
-            (c.notify.delivery_backoff_ms, c.notify.delivery_max_attempts, c.notify.bot_rate_per_minute),
-            (1000, 10, 20)
+            (c.notify.delivery_backoff_ms, c.notify.delivery_retry_hours, c.notify.bot_rate_per_minute),
+            (1000, 24, 20)
         );
         assert!(c.notify.wecom.is_none() && c.notify.dingtalk_app_secret.is_none());
         let c = Config::from_lookup(env(&[
@@ -368,7 +377,11 @@ mod tests {
         assert!(Config::from_lookup(env(&[("CHANNELDESK_WECOM_TOKEN", "tok")])).is_err(), "half configured");
         assert!(Config::from_lookup(env(&[("CHANNELDESK_WECOM_TOKEN", "t"), ("CHANNELDESK_WECOM_AES_KEY", "short")]))
             .is_err());
-        assert!(Config::from_lookup(env(&[("CHANNELDESK_DELIVERY_MAX_ATTEMPTS", "0")])).is_err());
+        let gone = Config::from_lookup(env(&[("CHANNELDESK_DELIVERY_MAX_ATTEMPTS", "10")])).unwrap_err();
+        assert!(gone.contains("CHANNELDESK_DELIVERY_RETRY_HOURS"), "{gone}");
+        assert!(Config::from_lookup(env(&[("CHANNELDESK_DELIVERY_RETRY_HOURS", "0")])).is_err());
+        let week = Config::from_lookup(env(&[("CHANNELDESK_DELIVERY_RETRY_HOURS", "168")])).expect("a week");
+        assert_eq!(week.notify.delivery_retry_hours, 168);
         assert!(Config::from_lookup(env(&[("CHANNELDESK_PUBLIC_BASE_URL", "ftp://x")])).is_err());
     }
 }

@@ -447,6 +447,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        first_attempt_at -> Nullable<Timestamp>,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The domain events as types: one [`DomainEvent`] variant per event type, named by its dotted
 //! wire name and carrying the payload struct its room defines (`partners/events.rs`,
-//! `meetings/events.rs`, `bulletins/events.rs`, `contracts/events.rs`). Emitters build one and
+//! `meetings/events.rs`, `bulletins/events.rs`, `contracts/events.rs`,
+//! `notify/deliveries/events.rs`). Emitters build one and
 //! hand it to the outbox, which derives the whole stored row from it — type, subject, partner,
 //! payload — so those can no longer disagree; readers get it back with [`DomainEvent::from_stored`].
 //!
@@ -25,6 +26,7 @@ use crate::meetings::events::{
     ActionItemOverdue, MeetingCancelled, MeetingHeld, MeetingReminder, MeetingSnapshot, MeetingUpdated, PartnerRef,
     SeriesCancelled, SeriesSnapshot, SeriesUpdated,
 };
+use crate::notify::deliveries::events::DeliveryDead;
 use crate::partners::events::{PartnerSnapshot, PartnerStatusChanged, PartnerUpdated};
 use crate::partners::model::Partner;
 
@@ -98,12 +100,14 @@ domain_events! {
     "contract.expiring" => ContractExpiring(ContractExpiring),
     /// From the risk scan, once per risk (code, contracts, evidence) until it clears.
     "risk.raised" => RiskRaised(RiskRaised),
+    /// From the delivery worker: a delivery failed for the whole retry window and was given up.
+    "delivery.dead" => DeliveryDead(DeliveryDead),
 }
 
 /// What an event is about, as the outbox stores it beside the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
-    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin` or `contract`.
+    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract` or `delivery`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -285,6 +289,16 @@ impl Concerns for RiskRaised {
     }
     fn listed_partners(&self) -> Vec<&str> {
         listed(&self.partner_ids, &[])
+    }
+}
+
+impl Concerns for DeliveryDead {
+    // About our own plumbing, not a partner: only unbound (internal) channels may see it.
+    fn subject(&self) -> Subject<'_> {
+        Subject { resource_type: "delivery", resource_id: &self.delivery.id, partner_id: None }
+    }
+    fn listed_partners(&self) -> Vec<&str> {
+        Vec::new()
     }
 }
 

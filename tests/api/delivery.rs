@@ -21,10 +21,10 @@ impl TestClock {
     pub fn new() -> Self {
         Self(Arc::new(Mutex::new(Utc::now())))
     }
-    fn now(&self) -> DateTime<Utc> {
+    pub fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap()
     }
-    fn advance(&self, by: chrono::Duration) {
+    pub fn advance(&self, by: chrono::Duration) {
         *self.0.lock().unwrap() += by;
     }
 }
@@ -57,12 +57,12 @@ pub async fn channel(app: &TestApp, body: Value, event_types: Value) -> String {
     id
 }
 
-async fn wecom(app: &TestApp, robot: &FakeRobot, key: &str) -> String {
+pub async fn wecom(app: &TestApp, robot: &FakeRobot, key: &str) -> String {
     channel(app, json!({"platform": "wecom", "name": key, "webhook_url": robot.wecom_url(key)}), json!(["partner.*"]))
         .await
 }
 
-async fn deliveries(app: &TestApp, query: &str) -> Vec<Value> {
+pub async fn deliveries(app: &TestApp, query: &str) -> Vec<Value> {
     let res = app.get(&format!("/api/v1/deliveries?limit=200&{query}")).send().await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     res.items().clone()
@@ -205,7 +205,7 @@ both!(retries_with_backoff_then_dead_then_requeued, |app: TestApp| async move {
     let app = app
         .with_config(|c| {
             c.notify.delivery_backoff_ms = 1000;
-            c.notify.delivery_max_attempts = 4;
+            c.notify.delivery_retry_hours = 1;
         })
         .await;
     let robot = FakeRobot::start().await;
@@ -243,16 +243,18 @@ both!(retries_with_backoff_then_dead_then_requeued, |app: TestApp| async move {
     assert_eq!(d["attempts"], 4);
     assert_eq!(robot.received().len(), 4);
 
-    // Always busy: dead after the attempt limit, then re-queued by hand.
+    // Always busy: dead once the hour since its first attempt is over, then re-queued by hand.
     app.partner("Never").await;
-    robot.script(std::iter::repeat_n(Reply::Http(503), 4));
-    for _ in 0..4 {
-        drain(&w).await;
-        clock.advance(chrono::Duration::seconds(3600));
+    let mut tries = 0;
+    while deliveries(&app, &format!("channel_id={ch}&status=dead")).await.is_empty() {
+        robot.script([Reply::Http(503)]);
+        tries += drain(&w).await;
+        clock.advance(chrono::Duration::minutes(10));
+        assert!(tries < 30, "never gave up");
     }
     let dead = deliveries(&app, &format!("channel_id={ch}&status=dead")).await;
     assert_eq!(dead.len(), 1, "{dead:?}");
-    assert_eq!(dead[0]["attempts"], 4);
+    assert!(dead[0]["attempts"].as_i64().unwrap() >= 7, "tried every 10 minutes at most: {}", dead[0]);
     assert_eq!(dead[0]["last_error"], "HTTP 503");
     assert_eq!(dead[0]["last_http_status"], 503);
     let url = format!("/api/v1/deliveries/{}", dead[0]["id"].as_str().unwrap());
@@ -260,6 +262,7 @@ both!(retries_with_backoff_then_dead_then_requeued, |app: TestApp| async move {
     assert_eq!(retried.status, StatusCode::OK, "{}", retried.text);
     assert_eq!(retried.body["status"], "pending");
     assert_eq!(retried.body["attempts"], 0);
+    assert_eq!(retried.body["first_attempt_at"], Value::Null, "a fresh window");
     app.post(&format!("{url}/retry"), json!({})).send().await.problem(409, "delivery_not_retryable");
     drain(&w).await;
     assert_eq!(app.get(&url).send().await.body["status"], "sent");
@@ -373,7 +376,8 @@ both!(a_crashed_senders_claim_expires_and_nothing_is_lost_or_doubled, |app: Test
         error: Some("late".into()),
     };
     let (id, token) = (claimed[0].id.clone(), claimed[0].lease_token.clone());
-    let recorded = app.db.write_blocking(|conn| worker::record(conn, &id, &token, now, &late, 10, 1000)).unwrap();
+    let policy = worker::RetryPolicy { backoff_base_ms: 1000, retry_hours: 24 };
+    let recorded = app.db.write_blocking(|conn| worker::record(conn, &id, &token, now, &late, &policy)).unwrap();
     assert!(!recorded);
     assert_eq!(only_delivery(&app, &ch).await["status"], "sent");
 });

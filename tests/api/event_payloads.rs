@@ -51,6 +51,7 @@ const CONTRACT_TYPES: &[&str] = &[
     "contract.deleted",
 ];
 const SCAN_TYPES: &[&str] = &["contract.expiring", "risk.raised"];
+const DELIVERY_TYPES: &[&str] = &["delivery.dead"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -59,12 +60,19 @@ fn blessing() -> bool {
 /// What a scenario knows about its run: when it started, and the ids it can name.
 struct Pin {
     started: DateTime<Utc>,
+    /// The latest time the run's clock reached, when a test clock ran ahead of the real one.
+    until: Option<DateTime<Utc>>,
     names: Vec<(String, String)>,
 }
 
 impl Pin {
     fn new() -> Self {
-        Pin { started: Utc::now(), names: Vec::new() }
+        Pin { started: Utc::now(), until: None, names: Vec::new() }
+    }
+
+    /// Timestamps up to `t` (a test clock's time) were taken during the run too.
+    fn until(&mut self, t: DateTime<Utc>) {
+        self.until = Some(t);
     }
 
     /// Shows `id` as `<label>` in the fixtures.
@@ -74,7 +82,8 @@ impl Pin {
 
     /// `text` with ids and this run's timestamps replaced by placeholders; nothing else changes.
     fn scrub(&self, text: &str) -> String {
-        let (from, to) = (self.started - Duration::minutes(1), Utc::now() + Duration::minutes(1));
+        let end = self.until.map_or_else(Utc::now, |t| t.max(Utc::now()));
+        let (from, to) = (self.started - Duration::minutes(1), end + Duration::minutes(1));
         let mut unnamed: Vec<&str> = Vec::new();
         let mut out = String::with_capacity(text.len());
         let mut i = 0;
@@ -461,13 +470,34 @@ both!(scan_events_keep_their_wire_json, |app: TestApp| async move {
     pin.events(&app, SCAN_TYPES);
 });
 
+both!(delivery_events_keep_their_wire_json, |app: TestApp| async move {
+    let app = app.with_config(|c| c.notify.delivery_retry_hours = 1).await;
+    let mut pin = Pin::new();
+    let robot = FakeRobot::start().await;
+    let body = json!({"platform": "wecom", "name": "华东群", "webhook_url": robot.wecom_url("down")});
+    let ch = crate::delivery::channel(&app, body, json!(["partner.*"])).await;
+    pin.name(&ch, "channel:1");
+    named_partner(&app, &mut pin, "华东星辰", "partner:a").await;
+    // Down for the whole hour: tried every 10 minutes, given up at the end.
+    robot.script(std::iter::repeat_n(crate::fake_robot::Reply::Http(503), 20));
+    let clock = TestClock::new();
+    let w = worker(&app, &clock);
+    for _ in 0..8 {
+        drain(&w).await;
+        clock.advance(Duration::minutes(10));
+    }
+    pin.until(clock.now());
+    pin.events(&app, DELIVERY_TYPES);
+});
+
 #[test]
 fn every_event_type_is_pinned_by_its_fixture() {
     if blessing() {
         return;
     }
     let mut pinned: Vec<&str> =
-        [PARTNER_TYPES, MEETING_TYPES, SERIES_TYPES, BULLETIN_TYPES, CONTRACT_TYPES, SCAN_TYPES].concat();
+        [PARTNER_TYPES, MEETING_TYPES, SERIES_TYPES, BULLETIN_TYPES, CONTRACT_TYPES, SCAN_TYPES, DELIVERY_TYPES]
+            .concat();
     pinned.sort_unstable();
     let mut types = DomainEvent::TYPES.to_vec();
     types.sort_unstable();

@@ -25,6 +25,7 @@ mod names;
 mod notify;
 mod partners;
 mod platform;
+mod retry_window;
 mod room_delivery;
 mod room_messages;
 mod spec;

@@ -57,7 +57,7 @@ pub async fn get_delivery(
 }
 
 /// Re-queue a failed or dead delivery (admin): it goes back to its channel's queue in its
-/// original place with a fresh attempt budget.
+/// original place with a fresh retry window.
 #[utoipa::path(
     tag = "deliveries",
     params(("id" = uuid::Uuid, Path, description = "Delivery id"),

@@ -2,10 +2,12 @@
 //! them; people read them to see what reached whom and re-queue the ones that gave up.
 //!
 //! - `model.rs`: wire types (status, target, the last answer)
+//! - `events.rs`: the payload of `delivery.dead`
 //! - `store.rs`: the API's queries and the manual retry
 //! - `api.rs`: the `/deliveries` handlers
 
 pub mod api;
+pub mod events;
 pub mod model;
 pub mod store;
 

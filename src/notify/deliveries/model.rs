@@ -13,7 +13,8 @@ crate::record!(Delivery);
 
 crate::text_enum! {
     /// pending: waiting for its turn or a retry; sent; failed: the platform refused it for good;
-    /// dead: the attempt limit was reached; cancelled: its channel or webhook was deleted.
+    /// dead: it kept failing for `CHANNELDESK_DELIVERY_RETRY_HOURS` after its first attempt
+    /// (a `delivery.dead` event says so); cancelled: its channel or webhook was deleted.
     DeliveryStatus { Pending => "pending", Sent => "sent", Failed => "failed", Dead => "dead", Cancelled => "cancelled" }
 }
 
@@ -22,7 +23,7 @@ crate::text_enum! {
     TargetKind { BotChannel => "bot_channel", Webhook => "webhook" }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Delivery {
     pub id: String,
     pub event_id: String,
@@ -37,6 +38,9 @@ pub struct Delivery {
     pub parts_sent: i32,
     /// When a pending delivery is tried next.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it was first tried: a failing delivery is retried until
+    /// `CHANNELDESK_DELIVERY_RETRY_HOURS` after this, then it is dead. A manual retry starts anew.
+    pub first_attempt_at: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// The last failure: the platform's errmsg, the HTTP status, or a timeout.
     pub last_error: Option<String>,

@@ -52,6 +52,7 @@ pub struct DeliveryRow {
     pub version: i64,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub first_attempt_at: Option<chrono::NaiveDateTime>,
 }
 
 impl DeliveryRow {
@@ -68,6 +69,7 @@ impl DeliveryRow {
             parts_total: self.parts_total,
             parts_sent: self.parts_sent,
             next_attempt_at: (status == DeliveryStatus::Pending).then(|| self.next_attempt_at.and_utc()),
+            first_attempt_at: self.first_attempt_at.map(|t| t.and_utc()),
             last_attempt_at: self.last_attempt_at.map(|t| t.and_utc()),
             last_error: self.last_error.clone(),
             last_http_status: self.last_http_status,
@@ -108,8 +110,8 @@ pub fn list(conn: &mut DbConn, f: &DeliveryFilter, page: &PageRequest) -> Result
     rows.iter().map(DeliveryRow::to_model).collect()
 }
 
-/// Puts a failed or dead delivery back in its channel's queue with a fresh attempt budget; the
-/// parts already sent are not sent again.
+/// Puts a failed or dead delivery back in its channel's queue with a fresh retry window (it
+/// starts at the next attempt); the parts already sent are not sent again.
 pub fn retry(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i64>>) -> Result<Delivery, ApiError> {
     let current = row(conn, id)?;
     crate::http::etag::check(expected, current.version)?;
@@ -125,6 +127,7 @@ pub fn retry(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i
         .set((
             d::status.eq(DeliveryStatus::Pending.as_str()),
             d::attempts.eq(0),
+            d::first_attempt_at.eq(None::<chrono::NaiveDateTime>),
             d::next_attempt_at.eq(now),
             d::lease_until.eq(None::<chrono::NaiveDateTime>),
             d::lease_token.eq(None::<String>),

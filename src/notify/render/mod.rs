@@ -13,6 +13,7 @@
 
 pub mod bulletins;
 pub mod contracts;
+pub mod deliveries;
 pub mod meetings;
 pub mod partners;
 
@@ -41,7 +42,7 @@ pub type RenderFn = fn(&Event, &mut RenderContext<'_>) -> Result<Message, ApiErr
 /// Every room's table of `(event type pattern, renderer)`; the first match wins (patterns take
 /// `*` as in subscriptions), and an event type no pattern matches gets `generic`.
 const GROUPS: &[&[(&str, RenderFn)]] =
-    &[partners::RENDERERS, meetings::RENDERERS, bulletins::RENDERERS, contracts::RENDERERS];
+    &[partners::RENDERERS, meetings::RENDERERS, bulletins::RENDERERS, contracts::RENDERERS, deliveries::RENDERERS];
 
 /// The renderer for an event type.
 pub fn renderer_for(event_type: &str) -> RenderFn {

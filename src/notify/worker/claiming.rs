@@ -55,7 +55,7 @@ pub fn claim(
                 .execute(conn)?;
             continue;
         };
-        let lease_token = lease(conn, &id, now, lease_secs)?;
+        let lease_token = lease(conn, &row, now, lease_secs)?;
         if let Destination::Robot { .. } = destination {
             diesel::insert_into(sl::table)
                 .values((sl::id.eq(db::new_id()), sl::target_id.eq(&row.target_id), sl::sent_at.eq(now)))
@@ -169,11 +169,13 @@ fn robot_busy_until(
     Ok(Some(frees_at.max(now + chrono::Duration::milliseconds(1))))
 }
 
-/// Leases the delivery to this sender (counting the attempt); returns the lease token.
-fn lease(conn: &mut DbConn, id: &str, now: NaiveDateTime, lease_secs: i64) -> Result<String, ApiError> {
+/// Leases the delivery to this sender (counting the attempt, and starting the retry window at
+/// the first one); returns the lease token.
+fn lease(conn: &mut DbConn, row: &DeliveryRow, now: NaiveDateTime, lease_secs: i64) -> Result<String, ApiError> {
     let token = db::new_id();
-    diesel::update(d::table.find(id))
+    diesel::update(d::table.find(&row.id))
         .set((
+            d::first_attempt_at.eq(row.first_attempt_at.unwrap_or(now)),
             d::lease_until.eq(Some(now + chrono::Duration::seconds(lease_secs))),
             d::lease_token.eq(Some(&token)),
             d::attempts.eq(d::attempts + 1),

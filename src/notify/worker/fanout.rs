@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::db::schema::{bot_channels as bc, deliveries as d, notify_state as ns, webhooks as wh};
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::ApiError;
-use crate::events::{self, Event};
+use crate::events::{self, DomainEvent, Event};
 use crate::notify::channels::store::ChannelRow;
 use crate::notify::checks::type_matches;
 use crate::notify::deliveries::model::{DeliveryStatus, TargetKind};
@@ -108,10 +108,14 @@ fn route_event(
     base_url: Option<&str>,
 ) -> Result<i64, ApiError> {
     let facts = route::facts(conn, event)?;
+    let failed_target = failed_target(event);
     // Rendered once per reader: unbound channels share one message, each bound partner gets its
     // own view.
     let mut messages: Vec<(Option<String>, Message)> = Vec::new();
     for (platform, ch, filters) in &listeners.channels {
+        if failed_target.as_deref() == Some(ch.id.as_str()) {
+            continue;
+        }
         if ch.partner_id.as_deref().is_some_and(|pid| !facts.visible_to_partner(pid)) {
             continue;
         }
@@ -129,12 +133,25 @@ fn route_event(
         seq += 1;
     }
     for (hook, types) in &listeners.hooks {
-        if types.iter().any(|t| type_matches(t, &event.event_type)) {
+        if failed_target.as_deref() != Some(hook.id.as_str())
+            && types.iter().any(|t| type_matches(t, &event.event_type))
+        {
             insert_delivery(conn, seq, event, TargetKind::Webhook, &hook.id, &[webhook_body(event)], now)?;
             seq += 1;
         }
     }
     Ok(seq)
+}
+
+/// The target a `delivery.dead` is about: it is not told about itself (it is the one that fails).
+fn failed_target(event: &Event) -> Option<String> {
+    if event.event_type != "delivery.dead" {
+        return None;
+    }
+    match event.domain() {
+        Ok(DomainEvent::DeliveryDead(dead)) => Some(dead.delivery.target_id),
+        _ => None,
+    }
 }
 
 /// A renderer that fails (say, on a payload of an unexpected shape) must not stop delivery: for
@@ -185,6 +202,7 @@ fn insert_delivery(
         version: 1,
         created_at: now,
         updated_at: now,
+        first_attempt_at: None,
     };
     diesel::insert_into(d::table).values(&row).execute(conn)?;
     Ok(())

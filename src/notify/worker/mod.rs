@@ -38,7 +38,7 @@ mod outcome;
 
 pub use claiming::{claim, Claimed};
 pub use fanout::{fan_out, webhook_body};
-pub use outcome::{backoff_ms, record};
+pub use outcome::{backoff_ms, record, RetryPolicy};
 
 /// Deliveries claimed (and sent concurrently, one per target) per round.
 const SEND_BATCH: i64 = 32;
@@ -96,10 +96,8 @@ impl Worker {
         let n = claimed.len();
         for (c, attempt) in claimed.into_iter().zip(attempts) {
             let done = self.now();
-            let (max, backoff) = (self.config.delivery_max_attempts, self.config.delivery_backoff_ms);
-            self.db
-                .write(move |conn| record(conn, &c.id, &c.lease_token, stored(done), &attempt, max, backoff))
-                .await?;
+            let policy = RetryPolicy::new(&self.config);
+            self.db.write(move |conn| record(conn, &c.id, &c.lease_token, stored(done), &attempt, &policy)).await?;
         }
         Ok(n)
     }
