@@ -96,7 +96,7 @@ pub fn mk_app(
 fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
     vec![
         crate::meetings::reminders::job(&config.meeting_reminder_leads),
-        crate::contracts::scan::job(config),
+        crate::contracts::risks::scan::job(config),
         crate::http::idempotency::SWEEP_JOB,
     ]
 }

@@ -441,7 +441,7 @@ pub fn bulletins(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, A
 /// 风险: the risk warnings of active contracts now, most severe first; a chat scoped to a partner
 /// sees its own, redacted as for a partner key.
 pub fn risks(ctx: &mut CommandContext<'_>, _args: &str) -> Result<Message, ApiError> {
-    let found = contracts::store::current_risks(ctx.conn, &ctx.scope, business_date(ctx.now))?;
+    let found = contracts::risks::store::current_risks(ctx.conn, &ctx.scope, business_date(ctx.now))?;
     if found.is_empty() {
         return Ok(reply("风险预警", vec!["目前没有风险预警。".into()]));
     }

@@ -1,18 +1,19 @@
+//! The contract endpoints: create, list, read (as JSON or as a Markdown document), change, delete
+//! a draft, renew.
+
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::model::*;
-use super::risks::{self, Risk, RiskCode, Severity};
-use super::terms::{Term, TermCreate, TermUpdate};
-use super::{render, store};
+use super::risks::business_date;
+use super::terms::store::all_terms;
+use super::{render, renewal, store};
 use crate::access::Caller;
 use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
-use crate::http::pagination::{Page, PageParams, PageRequest};
+use crate::http::pagination::{Page, PageParams};
 use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
 use crate::validation::{input_id, path_id};
@@ -72,7 +73,7 @@ pub async fn list_contracts(
     if let Some(partner_id) = &filter.partner_id {
         filter.partner_id = Some(input_id("partner_id", partner_id)?);
     }
-    let today = risks::business_date(Utc::now());
+    let today = business_date(Utc::now());
     let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &scope, today)).await?;
     let key = move |c: &Contract| {
         if by_expiry {
@@ -136,7 +137,7 @@ pub async fn get_contract(
         .read(move |conn| {
             let contract = store::get(conn, &id, &scope)?;
             let partner_name = store::partner_name(conn, &contract.partner_id)?;
-            let terms = store::all_terms(conn, &contract.id)?;
+            let terms = all_terms(conn, &contract.id)?;
             let links = store::link_numbers(conn, &contract)?;
             let document = render::contract_markdown(&contract, &partner_name, &terms, &links, Utc::now());
             Ok((contract, document))
@@ -234,306 +235,9 @@ pub async fn renew_contract(
     input.validate()?;
     let actor = caller.actor();
     let reply = idempotency::write(&state.db, move |conn| {
-        let successor = store::renew(conn, &actor, &id, &input)?;
+        let successor = renewal::renew(conn, &actor, &id, &input)?;
         Ok(Reply::created(&successor, location(&successor.id)))
     })
     .await?;
     Ok(reply.into_response())
-}
-
-// ---- terms ----
-
-fn term_location(contract_id: &str, id: &str) -> String {
-    format!("/api/v1/contracts/{contract_id}/terms/{id}")
-}
-
-/// Add a term to a draft contract. `params` are checked against `kind`.
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id")),
-    request_body = TermCreate,
-    responses(
-        (status = 201, description = "Created", body = Term, headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "`contract_not_draft`: an active contract's terms change through amendments", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/contracts/{id}/terms")]
-pub async fn create_term(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-    body: Json<TermCreate>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require_staff_write()?;
-    let contract_id = path_id("id", &id)?;
-    let (actor, input) = (caller.actor(), body.0);
-    let reply = idempotency::write(&state.db, move |conn| {
-        let term = store::create_term(conn, &actor, &contract_id, &input)?;
-        Ok(Reply::created(&term, term_location(&term.contract_id, &term.id)))
-    })
-    .await?;
-    Ok(reply.into_response())
-}
-
-/// List a contract's terms in the order they were added.
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"), PageParams),
-    responses((status = 200, description = "A page of terms", body = Page<Term>)),
-)]
-#[get("/contracts/{id}/terms")]
-pub async fn list_terms(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-    page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    let scope = caller.read_scope();
-    let contract_id = path_id("id", &id)?;
-    let page = page.request(1)?;
-    let request = page.clone();
-    let rows = state.db.read(move |conn| store::list_terms(conn, &contract_id, &request, &scope)).await?;
-    Ok(Page::by_id(rows, &page).respond(&req))
-}
-
-/// Get one term.
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"), ("term_id" = uuid::Uuid, Path, description = "Term id")),
-    responses((status = 200, description = "The term", body = Term, headers(("ETag" = String)))),
-)]
-#[get("/contracts/{id}/terms/{term_id}")]
-pub async fn get_term(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let scope = caller.read_scope();
-    let (contract_id, term_id) = (path_id("id", &path.0)?, path_id("term_id", &path.1)?);
-    let term = state.db.read(move |conn| store::get_term(conn, &contract_id, &term_id, &scope)).await?;
-    Ok(etag::ok(&term))
-}
-
-/// Change a term of a draft contract (JSON merge patch; `params` re-checked against the kind).
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"), ("term_id" = uuid::Uuid, Path, description = "Term id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
-    request_body = TermUpdate,
-    responses(
-        (status = 200, description = "Updated", body = Term, headers(("ETag" = String))),
-        (status = 409, description = "`contract_not_draft`: an active contract's terms change through amendments", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[patch("/contracts/{id}/terms/{term_id}")]
-pub async fn update_term(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    body: Json<TermUpdate>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require_staff_write()?;
-    let (contract_id, term_id) = (path_id("id", &path.0)?, path_id("term_id", &path.1)?);
-    let expected = etag::if_match(&req)?;
-    let (actor, patch) = (caller.actor(), body.0);
-    let term =
-        state.db.write(move |conn| store::update_term(conn, &actor, &contract_id, &term_id, &expected, &patch)).await?;
-    Ok(etag::ok(&term))
-}
-
-/// Remove a term from a draft contract.
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"), ("term_id" = uuid::Uuid, Path, description = "Term id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you read")),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 409, description = "`contract_not_draft`: an active contract's terms change through amendments", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[delete("/contracts/{id}/terms/{term_id}")]
-pub async fn delete_term(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require_staff_write()?;
-    let (contract_id, term_id) = (path_id("id", &path.0)?, path_id("term_id", &path.1)?);
-    let expected = etag::if_match(&req)?;
-    let actor = caller.actor();
-    state.db.write(move |conn| store::delete_term(conn, &actor, &contract_id, &term_id, &expected)).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-// ---- amendments ----
-
-fn amendment_location(contract_id: &str, id: &str) -> String {
-    format!("/api/v1/contracts/{contract_id}/amendments/{id}")
-}
-
-/// Amend an active contract (补充协议): add, modify and remove terms, and change its commercial
-/// fields, all in one transaction. Any invalid change rejects the whole amendment (422, nothing
-/// applied). Amendments never change afterwards (their ETag is always `"1"`).
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"),
-        ("If-Match" = Option<String>, Header, description = "The contract's ETag you read; 412 if it changed since")),
-    request_body = AmendmentRequest,
-    responses(
-        (status = 201, description = "Applied and recorded", body = Amendment, headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "`contract_not_active`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "`version_mismatch`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[post("/contracts/{id}/amendments")]
-pub async fn create_amendment(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-    body: Json<AmendmentRequest>,
-) -> Result<HttpResponse, ApiError> {
-    caller.require_staff_write()?;
-    let contract_id = path_id("id", &id)?;
-    let expected = etag::if_match(&req)?;
-    let (actor, input) = (caller.actor(), body.0);
-    let reply = idempotency::write(&state.db, move |conn| {
-        let (_, amendment) = store::amend(conn, &actor, &contract_id, &expected, &input)?;
-        Ok(Reply::created(&amendment, amendment_location(&amendment.contract_id, &amendment.id)))
-    })
-    .await?;
-    Ok(reply.into_response())
-}
-
-/// A contract's amendments, oldest first: who, when, why, and before → after of each change.
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"), PageParams),
-    responses((status = 200, description = "A page of amendments", body = Page<Amendment>)),
-)]
-#[get("/contracts/{id}/amendments")]
-pub async fn list_amendments(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-    page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    let scope = caller.read_scope();
-    let contract_id = path_id("id", &id)?;
-    let page = page.request(1)?;
-    let request = page.clone();
-    let rows = state.db.read(move |conn| store::list_amendments(conn, &contract_id, &request, &scope)).await?;
-    Ok(Page::by_id(rows, &page).respond(&req))
-}
-
-/// Get one amendment.
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"),
-        ("amendment_id" = uuid::Uuid, Path, description = "Amendment id")),
-    responses((status = 200, description = "The amendment", body = Amendment, headers(("ETag" = String)))),
-)]
-#[get("/contracts/{id}/amendments/{amendment_id}")]
-pub async fn get_amendment(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let scope = caller.read_scope();
-    let (contract_id, amendment_id) = (path_id("id", &path.0)?, path_id("amendment_id", &path.1)?);
-    let amendment = state.db.read(move |conn| store::get_amendment(conn, &contract_id, &amendment_id, &scope)).await?;
-    Ok(etag::ok(&amendment))
-}
-
-// ---- risks ----
-
-/// Risks in list order (most severe first, then by code, contract and identity), cut to the page.
-fn risk_page(mut risks: Vec<Risk>, page: &PageRequest) -> Page<Risk> {
-    risks.sort_by_key(risks::list_order);
-    if let Some(after) = &page.after {
-        risks.retain(|r| risks::list_order(r) > after[0]);
-    }
-    risks.truncate(page.limit as usize + 1);
-    Page::from_rows(risks, page, |r| vec![risks::list_order(r)], |r| r)
-}
-
-/// The risk warnings (风险预警) of one contract, computed from the data now.
-#[utoipa::path(
-    tag = "contracts",
-    params(("id" = uuid::Uuid, Path, description = "Contract id"), PageParams),
-    responses((status = 200, description = "A page of risks, most severe first", body = Page<Risk>)),
-)]
-#[get("/contracts/{id}/risks")]
-pub async fn list_contract_risks(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-    page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    let scope = caller.read_scope();
-    let contract_id = path_id("id", &id)?;
-    let page = page.request(1)?;
-    let today = risks::business_date(Utc::now());
-    let found = state
-        .db
-        .read(move |conn| {
-            let contract = store::get(conn, &contract_id, &scope)?;
-            if contract.status != ContractStatus::Active {
-                return Ok(Vec::new());
-            }
-            let subjects = store::risk_subjects(conn)?;
-            let all = risks::assess(&subjects, today).into_iter().filter(|r| r.contract_id == contract_id).collect();
-            Ok(risks::visible(all, &scope))
-        })
-        .await?;
-    Ok(risk_page(found, &page).respond(&req))
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RiskFilter {
-    pub code: Option<RiskCode>,
-    pub severity: Option<Severity>,
-    #[param(format = Uuid)]
-    pub partner_id: Option<String>,
-}
-
-/// Every current risk warning (风险预警) across active contracts, most severe first. Partner keys
-/// see only their own, without the other partner's details.
-#[utoipa::path(
-    tag = "contracts",
-    params(RiskFilter, PageParams),
-    responses((status = 200, description = "A page of risks", body = Page<Risk>)),
-)]
-#[get("/risks")]
-pub async fn list_risks(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    filter: Query<RiskFilter>,
-    page: Query<PageParams>,
-) -> Result<HttpResponse, ApiError> {
-    let scope = caller.read_scope();
-    let partner_id = match &filter.partner_id {
-        Some(p) => Some(input_id("partner_id", p)?),
-        None => None,
-    };
-    let (code, severity) = (filter.code, filter.severity);
-    let page = page.request(1)?;
-    let today = risks::business_date(Utc::now());
-    let found = state.db.read(move |conn| store::current_risks(conn, &scope, today)).await?;
-    let found = found
-        .into_iter()
-        .filter(|r| code.is_none_or(|c| r.code == c))
-        .filter(|r| severity.is_none_or(|s| r.severity == s))
-        .filter(|r| partner_id.as_ref().is_none_or(|p| &r.partner_id == p))
-        .collect();
-    Ok(risk_page(found, &page).respond(&req))
 }

@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{Amendment, Contract, ContractStatus};
+use super::amendments::model::Amendment;
+use super::model::{Contract, ContractStatus};
 use super::risks::Risk;
 
 /// `contract.created`, `contract.deleted`, and the head of every other contract event.

@@ -205,48 +205,67 @@ pub fn contract_markdown(
     let mut md = String::new();
     let _ = writeln!(md, "# 合同 Contract {} · {}\n", inline(&c.number), inline(&c.title));
     let _ = writeln!(md, "| 项目 Field | 内容 Value |\n|---|---|");
-    let mut row = |k: &str, v: String| {
+    for (k, v) in fields(c, partner_name, links) {
         let _ = writeln!(md, "| {k} | {v} |");
-    };
-    row("合同编号 Number", inline(&c.number));
-    row("渠道成员 Partner", inline(partner_name));
-    row("合同类型 Kind", contract_kind(c.kind).into());
-    row("状态 Status", status(c.status).into());
-    row(
-        "签署时间 Signed",
-        c.signed_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "—".into()),
-    );
-    row(
-        "有效期 Term",
-        format!(
-            "{} → {}",
-            date_or_dash(c.effective_from),
-            c.effective_to.map(|d| d.to_string()).unwrap_or_else(|| "长期 open-ended".into())
-        ),
-    );
-    row(
-        "自动续约 Auto-renew",
-        format!(
-            "{}；续约通知期 {} 天 · notice {} days",
-            if c.auto_renew { "是 Yes" } else { "否 No" },
-            c.renewal_notice_days,
-            c.renewal_notice_days
-        ),
-    );
-    row("合同金额 Value", c.total_value.map(|v| money(v, &c.currency)).unwrap_or_else(|| "—".into()));
-    if let Some(owner) = &c.owner {
-        row("负责人 Owner", inline(owner));
-    }
-    if let Some(p) = &links.predecessor_number {
-        row("续签自 Renews", inline(p));
-    }
-    if let Some(s) = &links.successor_number {
-        row("续签合同 Renewed by", inline(s));
     }
     md.push('\n');
     if let Some(notes) = &c.notes {
         let _ = writeln!(md, "> 备注 Notes: {}\n", inline(notes));
     }
+    terms_section(&mut md, terms, &c.currency);
+    let _ = writeln!(
+        md,
+        "---\n版本 Version {} · 生成于 Generated {}",
+        c.version,
+        generated_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    md
+}
+
+/// The rows of the document's field table, in order (owner and links only when known).
+fn fields(c: &Contract, partner_name: &str, links: &Links) -> Vec<(&'static str, String)> {
+    let mut rows = vec![
+        ("合同编号 Number", inline(&c.number)),
+        ("渠道成员 Partner", inline(partner_name)),
+        ("合同类型 Kind", contract_kind(c.kind).into()),
+        ("状态 Status", status(c.status).into()),
+        (
+            "签署时间 Signed",
+            c.signed_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "有效期 Term",
+            format!(
+                "{} → {}",
+                date_or_dash(c.effective_from),
+                c.effective_to.map(|d| d.to_string()).unwrap_or_else(|| "长期 open-ended".into())
+            ),
+        ),
+        (
+            "自动续约 Auto-renew",
+            format!(
+                "{}；续约通知期 {} 天 · notice {} days",
+                if c.auto_renew { "是 Yes" } else { "否 No" },
+                c.renewal_notice_days,
+                c.renewal_notice_days
+            ),
+        ),
+        ("合同金额 Value", c.total_value.map(|v| money(v, &c.currency)).unwrap_or_else(|| "—".into())),
+    ];
+    if let Some(owner) = &c.owner {
+        rows.push(("负责人 Owner", inline(owner)));
+    }
+    if let Some(p) = &links.predecessor_number {
+        rows.push(("续签自 Renews", inline(p)));
+    }
+    if let Some(s) = &links.successor_number {
+        rows.push(("续签合同 Renewed by", inline(s)));
+    }
+    rows
+}
+
+/// `## 条款 Terms (n)` and one `###` section per term, with its parameters as a list.
+fn terms_section(md: &mut String, terms: &[Term], currency: &str) {
     let _ = writeln!(md, "## 条款 Terms ({})\n", terms.len());
     if terms.is_empty() {
         let _ = writeln!(md, "暂无条款。No terms yet.\n");
@@ -259,19 +278,12 @@ pub fn contract_markdown(
         // Stored parameters were validated on the way in; a term whose parameters no longer read
         // is shown without them rather than failing the whole document.
         if let Ok(params) = Params::from_stored(t.kind, &t.params) {
-            for line in params_lines(&params, &c.currency) {
+            for line in params_lines(&params, currency) {
                 let _ = writeln!(md, "- {line}");
             }
             md.push('\n');
         }
     }
-    let _ = writeln!(
-        md,
-        "---\n版本 Version {} · 生成于 Generated {}",
-        c.version,
-        generated_at.format("%Y-%m-%d %H:%M UTC")
-    );
-    md
 }
 
 #[cfg(test)]

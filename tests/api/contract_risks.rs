@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use channeldesk::access::Role;
-use channeldesk::contracts::{risks::business_date, scan};
+use channeldesk::contracts::risks::{business_date, scan};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 

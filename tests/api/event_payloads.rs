@@ -465,7 +465,7 @@ both!(scan_events_keep_their_wire_json, |app: TestApp| async move {
                           "effective_from": "2027-01-01", "effective_to": to});
         pin.name(&id(&active_contract(&app, body, extra).await), label);
     }
-    let announced = app.with_conn(|c| channeldesk::contracts::scan::run(c, at("2027-06-01T02:00:00Z")));
+    let announced = app.with_conn(|c| channeldesk::contracts::risks::scan::run(c, at("2027-06-01T02:00:00Z")));
     assert_eq!(announced.expect("scan"), 2, "the overlap and the expiring contract");
     pin.events(&app, SCAN_TYPES);
 });

@@ -99,7 +99,7 @@ both!(room_events_follow_filters_and_bindings_and_partners_see_their_own_side, |
         )
         .await;
     }
-    let announced = app.with_conn(|conn| channeldesk::contracts::scan::run(conn, chrono::Utc::now())).unwrap();
+    let announced = app.with_conn(|conn| channeldesk::contracts::risks::scan::run(conn, chrono::Utc::now())).unwrap();
     assert_eq!(announced, 1);
 
     drain(&worker(&app, &TestClock::new())).await;

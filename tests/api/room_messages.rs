@@ -347,7 +347,7 @@ pub async fn overlapping_partners(app: &TestApp) -> (String, String) {
         vec![],
     )
     .await;
-    let announced = app.with_conn(|c| channeldesk::contracts::scan::run(c, Utc::now())).expect("scan");
+    let announced = app.with_conn(|c| channeldesk::contracts::risks::scan::run(c, Utc::now())).expect("scan");
     assert_eq!(announced, 2, "the overlap and the expiring contract");
     (a, b)
 }

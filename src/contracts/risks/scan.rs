@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::events::{ContractExpiring, ContractSnapshot, RiskRaised};
-use super::model::Contract;
-use super::risks::{self, Risk, RiskCode, Subject};
-use super::store;
+use super::model::{business_date, Risk, RiskCode, Subject};
+use super::{rules, store};
 use crate::config::Config;
+use crate::contracts::events::{ContractExpiring, ContractSnapshot, RiskRaised};
+use crate::contracts::model::Contract;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::events::{self, DomainEvent};
@@ -24,9 +24,9 @@ pub fn job(config: &Config) -> Job {
 
 /// One scan at `now`: returns how many risks it announced plus how many cleared.
 pub fn run(conn: &mut DbConn, now: DateTime<Utc>) -> Result<usize, ApiError> {
-    let today = risks::business_date(now);
+    let today = business_date(now);
     let subjects = store::risk_subjects(conn)?;
-    let found = risks::assess(&subjects, today);
+    let found = rules::assess(&subjects, today);
     let by_id: HashMap<&str, &Subject> = subjects.iter().map(|s| (s.contract.id.as_str(), s)).collect();
     // A risk between two contracts is one announcement carrying both sides.
     let mut by_key: BTreeMap<&str, Vec<&Risk>> = BTreeMap::new();

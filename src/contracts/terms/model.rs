@@ -62,7 +62,7 @@ pub const MAX_DAYS: i64 = 3650;
 pub struct DiscountParams {
     /// Basis points, 0–10000 (1250 = 12.5 %).
     #[schema(minimum = 0, maximum = 10000)]
-    #[serde(deserialize_with = "super::whole::int")]
+    #[serde(deserialize_with = "crate::contracts::whole::int")]
     pub rate_bp: i64,
 }
 
@@ -72,11 +72,11 @@ pub struct DiscountParams {
 pub struct RebateTier {
     /// Minor units (fen), 0–10^15; strictly greater than the previous tier's.
     #[schema(minimum = 0, maximum = 1e15)]
-    #[serde(deserialize_with = "super::whole::int")]
+    #[serde(deserialize_with = "crate::contracts::whole::int")]
     pub threshold_minor: i64,
     /// Basis points, 0–10000.
     #[schema(minimum = 0, maximum = 10000)]
-    #[serde(deserialize_with = "super::whole::int")]
+    #[serde(deserialize_with = "crate::contracts::whole::int")]
     pub rate_bp: i64,
 }
 
@@ -115,7 +115,7 @@ pub struct TerritoryParams {
 pub struct MinimumPurchaseParams {
     /// Minor units (fen), 1–10^15, in the contract's currency.
     #[schema(minimum = 1, maximum = 1e15)]
-    #[serde(deserialize_with = "super::whole::int")]
+    #[serde(deserialize_with = "crate::contracts::whole::int")]
     pub amount_minor: i64,
     pub period: PurchasePeriod,
 }
@@ -135,7 +135,7 @@ pub struct DisputeResolutionParams {
 #[serde(deny_unknown_fields)]
 pub struct PaymentParams {
     #[schema(minimum = 0, maximum = 3650)]
-    #[serde(deserialize_with = "super::whole::int")]
+    #[serde(deserialize_with = "crate::contracts::whole::int")]
     pub days: i64,
 }
 
@@ -144,7 +144,7 @@ pub struct PaymentParams {
 #[serde(deny_unknown_fields)]
 pub struct TerminationParams {
     #[schema(minimum = 0, maximum = 3650)]
-    #[serde(deserialize_with = "super::whole::int")]
+    #[serde(deserialize_with = "crate::contracts::whole::int")]
     pub notice_days: i64,
 }
 
@@ -418,7 +418,7 @@ fn check_texts(c: &mut Check, prefix: &str, title: Option<&str>, text: Option<&s
 }
 
 /// Collects the field errors of `result` into `c` (so several problems are reported together).
-fn collect<T>(c: &mut Check, result: Result<T, ApiError>) -> Option<T> {
+pub fn collect<T>(c: &mut Check, result: Result<T, ApiError>) -> Option<T> {
     match result {
         Ok(v) => Some(v),
         Err(e) => {
