@@ -38,6 +38,7 @@ pub fn spec_json() -> String {
 fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(crate::partners::routes)
         .configure(crate::key_accounts::routes)
+        .configure(crate::performance::routes)
         .configure(crate::advice::routes)
         .configure(crate::api_keys::routes)
         .configure(crate::audit::api::routes)

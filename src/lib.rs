@@ -20,6 +20,7 @@ pub mod notify;
 pub mod openapi;
 pub mod ops;
 pub mod partners;
+pub mod performance;
 pub mod platforms;
 pub mod state;
 pub mod telemetry;

@@ -484,3 +484,45 @@ diesel::table! {
 }
 
 diesel::joinable!(bot_subscriptions -> bot_channels (channel_id));
+
+// ---- performance (channel evaluation) ----
+
+diesel::table! {
+    performance_records (id) {
+        id -> Text,
+        partner_id -> Text,
+        period -> Text,
+        product_line -> Nullable<Text>,
+        line_key -> Text,
+        revenue_minor -> BigInt,
+        currency -> Text,
+        units -> BigInt,
+        orders -> BigInt,
+        new_customers -> BigInt,
+        customer_satisfaction -> Nullable<Integer>,
+        market_share_bp -> Nullable<Integer>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cost_records (id) {
+        id -> Text,
+        partner_id -> Text,
+        period -> Text,
+        category -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(performance_records -> partners (partner_id));
+diesel::joinable!(cost_records -> partners (partner_id));
+diesel::allow_tables_to_appear_in_same_query!(performance_records, cost_records, partners);

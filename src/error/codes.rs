@@ -96,6 +96,10 @@ codes! {
     ContractAlreadyRenewed => "contract_already_renewed": "the contract already has a successor",
     TermNotFound => "term_not_found": "the contract has no term with this id",
     AmendmentNotFound => "amendment_not_found": "the contract has no amendment with this id",
+    // Channel evaluation
+    PerformanceRecordNotFound => "performance_record_not_found": "no performance record with this id is visible to the key",
+    PerformanceRecordExists => "performance_record_exists": "the partner already has a performance record for this month and product line",
+    CostRecordNotFound => "cost_record_not_found": "no cost record with this id is visible to the key",
     // Bots, webhooks, deliveries
     BotChannelNotFound => "bot_channel_not_found": "no bot channel with this id",
     ChatIdTaken => "chat_id_taken": "another bot channel of the platform has this chat_id",

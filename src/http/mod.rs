@@ -2,6 +2,7 @@
 //! the latency metric, and the answers for unknown paths and methods.
 
 pub mod auth;
+pub mod csv;
 pub mod etag;
 pub mod extract;
 pub mod idempotency;

@@ -104,16 +104,22 @@ impl<T: Serialize> Page<T> {
     /// 200 with the `Link` header pointing at the next page, when there is one.
     pub fn respond(self, req: &HttpRequest) -> HttpResponse {
         let mut res = HttpResponse::Ok();
-        if let Some(cursor) = &self.next_cursor {
-            let mut query: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-                .filter(|(k, _)| k != "cursor")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            query.push(("cursor".into(), cursor.clone()));
-            let qs = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-            res.insert_header((header::LINK, format!("<{}?{}>; rel=\"next\"", req.path(), qs)));
+        if let Some(link) = self.next_link(req) {
+            res.insert_header((header::LINK, link));
         }
         res.json(self)
+    }
+
+    /// The `Link` header value of the next page, when there is one.
+    pub fn next_link(&self, req: &HttpRequest) -> Option<String> {
+        let cursor = self.next_cursor.as_ref()?;
+        let mut query: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+            .filter(|(k, _)| k != "cursor")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        query.push(("cursor".into(), cursor.clone()));
+        let qs = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+        Some(format!("<{}?{}>; rel=\"next\"", req.path(), qs))
     }
 }
 

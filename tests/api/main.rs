@@ -24,6 +24,7 @@ mod meetings;
 mod names;
 mod notify;
 mod partners;
+mod performance;
 mod platform;
 mod retry_window;
 mod room_delivery;

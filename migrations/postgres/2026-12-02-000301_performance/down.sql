@@ -1,0 +1,2 @@
+DROP TABLE cost_records;
+DROP TABLE performance_records;
