@@ -96,6 +96,11 @@ codes! {
     ContractAlreadyRenewed => "contract_already_renewed": "the contract already has a successor",
     TermNotFound => "term_not_found": "the contract has no term with this id",
     AmendmentNotFound => "amendment_not_found": "the contract has no amendment with this id",
+    // Competitors and recruitment
+    CompetitorNotFound => "competitor_not_found": "no competitor with this id",
+    CompetitorNameTaken => "competitor_name_taken": "another current competitor has the same name (compared after normalising)",
+    CompetitorArchived => "competitor_archived": "the competitor is archived and can take no new observations or changes",
+    ObservationNotFound => "observation_not_found": "the competitor has no observation with this id",
     // Bots, webhooks, deliveries
     BotChannelNotFound => "bot_channel_not_found": "no bot channel with this id",
     ChatIdTaken => "chat_id_taken": "another bot channel of the platform has this chat_id",

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::bulletins::events::BulletinSnapshot;
+use crate::competitors::events::{CompetitorObserved, CompetitorSnapshot, CompetitorUpdated};
 use crate::contracts::events::{
     ContractAmended, ContractExpiring, ContractRenewed, ContractSnapshot, ContractStatusChange, ContractUpdated,
     RiskRaised,
@@ -98,12 +99,17 @@ domain_events! {
     "contract.expiring" => ContractExpiring(ContractExpiring),
     /// From the risk scan, once per risk (code, contracts, evidence) until it clears.
     "risk.raised" => RiskRaised(RiskRaised),
+    "competitor.created" => CompetitorCreated(CompetitorSnapshot),
+    "competitor.updated" => CompetitorUpdated(CompetitorUpdated),
+    "competitor.archived" => CompetitorArchived(CompetitorSnapshot),
+    /// A new observation of the competitor's channels.
+    "competitor.observed" => CompetitorObserved(CompetitorObserved),
 }
 
 /// What an event is about, as the outbox stores it beside the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
-    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin` or `contract`.
+    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract` or `competitor`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -287,6 +293,22 @@ impl Concerns for RiskRaised {
         listed(&self.partner_ids, &[])
     }
 }
+
+/// Competitor intelligence concerns no partner: these events name none.
+macro_rules! about_the_competitor {
+    ($($payload:ty),+) => {$(
+        impl Concerns for $payload {
+            fn subject(&self) -> Subject<'_> {
+                Subject { resource_type: "competitor", resource_id: &self.competitor.id, partner_id: None }
+            }
+            fn listed_partners(&self) -> Vec<&str> {
+                Vec::new()
+            }
+        }
+    )+};
+}
+
+about_the_competitor!(CompetitorSnapshot, CompetitorUpdated, CompetitorObserved);
 
 #[cfg(test)]
 mod tests {
