@@ -186,6 +186,13 @@ CROSS_FIELD_AND_STATE_RULES = {
     # literal or localhost is refused unless allowed (src/notify/model.rs check_webhook_url).
     "POST /api/v1/webhooks": [("url", r"URL|host|user name|fragment|https|internal address")],
     "PATCH /api/v1/webhooks/{id}": [("url", r"URL|host|user name|fragment|https|internal address")],
+    # Competitors (src/competitors/): a web site is an absolute http(s) URL that the url crate
+    # parses (the spec states only a length); an observation's kind must belong to its
+    # channel_type, also against the stored one on a patch (the same rule as partners').
+    "POST /api/v1/competitors": [("website", r"URL")],
+    "PATCH /api/v1/competitors/{id}": [("website", r"URL")],
+    "POST /api/v1/competitors/{id}/observations": [("kind", r"channel")],
+    "PATCH /api/v1/competitors/{id}/observations/{observation_id}": [("kind", r"channel")],
 }
 ANY_OPERATION_RULES = [
     # A cursor is opaque: only one this list issued is accepted (src/http/pagination.rs). The
@@ -206,6 +213,8 @@ ARCHIVING_DELETES = {
     "DELETE /api/v1/api-keys/{id}",
     # a published bulletin is archived, a draft really deleted (src/bulletins/store.rs)
     "DELETE /api/v1/bulletins/{id}",
+    # a competitor is archived; its observations stay readable (src/competitors/store.rs)
+    "DELETE /api/v1/competitors/{id}",
 }
 
 

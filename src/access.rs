@@ -3,7 +3,8 @@
 //! nothing here knows HTTP or SQL (the bearer extractor lives in `http::auth`).
 //!
 //! Fail-closed: a handler states what it allows. `require_*` admit staff roles only, so a partner
-//! key gets 404 from every endpoint that does not opt in through `read_scope`.
+//! key gets 404 from every endpoint that does not opt in through `read_scope`. Internal data that
+//! concerns no partner (competitor intelligence) says so with 403 instead (`require_internal_*`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -91,6 +92,28 @@ impl Caller {
     /// Change domain data: admin, manager.
     pub fn require_staff_write(&self) -> Result<(), ApiError> {
         self.require(&[Role::Admin, Role::Manager])
+    }
+
+    /// Internal data that concerns no partner (competitor intelligence): a partner key is told
+    /// 403, not the fail-closed 404, because the endpoint is documented as staff-only and holds no
+    /// partner's records whose existence could leak.
+    fn internal_only(&self, what: &str) -> Result<(), ApiError> {
+        if self.role == Role::Partner {
+            return Err(ApiError::forbidden(format!("{what} is internal: partner keys may not see it")));
+        }
+        Ok(())
+    }
+
+    /// Read internal data (`what` names it in the 403): admin, manager, viewer.
+    pub fn require_internal_read(&self, what: &str) -> Result<(), ApiError> {
+        self.internal_only(what)?;
+        self.require_staff_read()
+    }
+
+    /// Change internal data: admin, manager; partner keys 403.
+    pub fn require_internal_write(&self, what: &str) -> Result<(), ApiError> {
+        self.internal_only(what)?;
+        self.require_staff_write()
     }
 
     /// For reads that partner keys may make on their own records.

@@ -7,6 +7,7 @@ pub mod app;
 pub mod audit;
 pub mod bots;
 pub mod bulletins;
+pub mod competitors;
 pub mod config;
 pub mod contracts;
 pub mod db;

@@ -120,6 +120,36 @@ impl Check {
         }
     }
 
+    /// An optional integer within `min..=max` (basis points, money, counts).
+    pub fn range(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) {
+        if let Some(v) = value {
+            if !(min..=max).contains(&v) {
+                self.add(field, format!("must be between {min} and {max} (got {v})"));
+            }
+        }
+    }
+
+    /// A calendar date with a four-digit year, so that its stored text (`YYYY-MM-DD`) sorts as dates.
+    pub fn date(&mut self, field: &str, value: Option<chrono::NaiveDate>) {
+        use chrono::Datelike;
+        if let Some(d) = value {
+            if !(0..=9999).contains(&d.year()) {
+                self.add(field, format!("must be a date with a four-digit year (got {d})"));
+            }
+        }
+    }
+
+    /// An absolute `http`/`https` URL with a host, at most 2000 characters (a web site, a source).
+    pub fn web_url(&mut self, field: &str, value: Option<&str>) {
+        let Some(v) = value else { return };
+        self.text(field, v, 1, 2000);
+        let ok = url::Url::parse(v)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()));
+        if !ok || v.chars().any(char::is_whitespace) {
+            self.add(field, "must be an absolute http(s) URL such as https://www.example.cn");
+        }
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {
             Ok(())

@@ -526,3 +526,42 @@ diesel::table! {
 diesel::joinable!(performance_records -> partners (partner_id));
 diesel::joinable!(cost_records -> partners (partner_id));
 diesel::allow_tables_to_appear_in_same_query!(performance_records, cost_records, partners);
+
+// ---- competitors ----
+
+diesel::table! {
+    competitors (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        website -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    competitor_observations (id) {
+        id -> Text,
+        competitor_id -> Text,
+        region -> Nullable<Text>,
+        channel_type -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        partner_names -> Text,
+        market_share_bp -> Nullable<BigInt>,
+        price_position -> Nullable<Text>,
+        strategy -> Nullable<Text>,
+        observed_on -> Text,
+        source -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(competitor_observations -> competitors (competitor_id));
+
+diesel::allow_tables_to_appear_in_same_query!(competitors, competitor_observations);

@@ -1,15 +1,17 @@
 //! Column types, so that a model can be its own row: closed sets of text values (`text_enum!`),
 //! JSON kept in portable TEXT columns (`JsonText` on the way in, `json_column!` on the way out)
-//! and UTC instants kept in naive `Timestamp` columns (`UtcTime` in, `DateTime<Utc>` out).
+//! UTC instants kept in naive `Timestamp` columns (`UtcTime` in, `DateTime<Utc>` out) and calendar
+//! dates kept as ISO text (`DateText` in, `NaiveDate` out).
 //!
 //! Reads go through `DbConn` (`MultiBackend`) only. Writes also implement each concrete backend,
 //! because multi-row inserts (`db::insert_many`) run on the connection variant itself.
 //!
 //! On a model that derives `Insertable`/`AsChangeset`, mark JSON fields
-//! `#[diesel(serialize_as = JsonText)]` and timestamp fields `#[diesel(serialize_as = UtcTime)]`;
+//! `#[diesel(serialize_as = JsonText)]`, timestamp fields `#[diesel(serialize_as = UtcTime)]` and
+//! date fields `#[diesel(serialize_as = DateText)]`;
 //! `Option<…>` fields take the same attribute and store `NULL` for `None`.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::expression::AsExpression;
@@ -190,5 +192,45 @@ where
 impl FromSql<Timestamp, MultiBackend> for DateTime<Utc> {
     fn from_sql(bytes: RawValue<'_>) -> deserialize::Result<Self> {
         <NaiveDateTime as FromSql<Timestamp, MultiBackend>>::from_sql(bytes).map(|t| t.and_utc())
+    }
+}
+
+/// A calendar date on its way into a `Text` column, as `YYYY-MM-DD` (portable, and it sorts as
+/// dates for the four-digit years `Check::date` admits): `#[diesel(serialize_as = DateText)]`.
+/// `None` is `NULL`. Compare such a column with `date.to_string()`.
+#[derive(Debug, Clone, AsExpression)]
+#[diesel(sql_type = Text)]
+pub struct DateText(Option<String>);
+
+impl From<NaiveDate> for DateText {
+    fn from(d: NaiveDate) -> Self {
+        DateText(Some(d.format("%Y-%m-%d").to_string()))
+    }
+}
+
+impl From<Option<NaiveDate>> for DateText {
+    fn from(d: Option<NaiveDate>) -> Self {
+        DateText(d.map(|d| d.format("%Y-%m-%d").to_string()))
+    }
+}
+
+impl<DB: Backend> ToSql<Text, DB> for DateText
+where
+    str: ToSql<Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        match &self.0 {
+            Some(text) => <str as ToSql<Text, DB>>::to_sql(text.as_str(), out),
+            None => Ok(IsNull::Yes),
+        }
+    }
+}
+
+/// `Text` columns holding `YYYY-MM-DD` read as dates.
+impl FromSql<Text, MultiBackend> for NaiveDate {
+    fn from_sql(bytes: RawValue<'_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, MultiBackend>>::from_sql(bytes)?;
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map_err(|e| format!("stored date {text:?} is malformed: {e}").into())
     }
 }

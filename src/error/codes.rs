@@ -100,6 +100,11 @@ codes! {
     PerformanceRecordNotFound => "performance_record_not_found": "no performance record with this id is visible to the key",
     PerformanceRecordExists => "performance_record_exists": "the partner already has a performance record for this month and product line",
     CostRecordNotFound => "cost_record_not_found": "no cost record with this id is visible to the key",
+    // Competitors and recruitment
+    CompetitorNotFound => "competitor_not_found": "no competitor with this id",
+    CompetitorNameTaken => "competitor_name_taken": "another current competitor has the same name (compared after normalising)",
+    CompetitorArchived => "competitor_archived": "the competitor is archived and can take no new observations or changes",
+    ObservationNotFound => "observation_not_found": "the competitor has no observation with this id",
     // Bots, webhooks, deliveries
     BotChannelNotFound => "bot_channel_not_found": "no bot channel with this id",
     ChatIdTaken => "chat_id_taken": "another bot channel of the platform has this chat_id",

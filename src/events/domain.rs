@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::bulletins::events::BulletinSnapshot;
+use crate::competitors::events::{CompetitorObserved, CompetitorSnapshot, CompetitorUpdated};
 use crate::contracts::events::{
     ContractAmended, ContractExpiring, ContractRenewed, ContractSnapshot, ContractStatusChange, ContractUpdated,
     RiskRaised,
@@ -102,12 +103,18 @@ domain_events! {
     "risk.raised" => RiskRaised(RiskRaised),
     /// From the delivery worker: a delivery failed for the whole retry window and was given up.
     "delivery.dead" => DeliveryDead(DeliveryDead),
+    "competitor.created" => CompetitorCreated(CompetitorSnapshot),
+    "competitor.updated" => CompetitorUpdated(CompetitorUpdated),
+    "competitor.archived" => CompetitorArchived(CompetitorSnapshot),
+    /// A new observation of the competitor's channels.
+    "competitor.observed" => CompetitorObserved(CompetitorObserved),
 }
 
 /// What an event is about, as the outbox stores it beside the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
-    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract` or `delivery`.
+    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery` or
+    /// `competitor`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -301,6 +308,22 @@ impl Concerns for DeliveryDead {
         Vec::new()
     }
 }
+
+/// Competitor intelligence concerns no partner: these events name none.
+macro_rules! about_the_competitor {
+    ($($payload:ty),+) => {$(
+        impl Concerns for $payload {
+            fn subject(&self) -> Subject<'_> {
+                Subject { resource_type: "competitor", resource_id: &self.competitor.id, partner_id: None }
+            }
+            fn listed_partners(&self) -> Vec<&str> {
+                Vec::new()
+            }
+        }
+    )+};
+}
+
+about_the_competitor!(CompetitorSnapshot, CompetitorUpdated, CompetitorObserved);
 
 #[cfg(test)]
 mod tests {

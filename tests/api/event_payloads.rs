@@ -52,6 +52,8 @@ const CONTRACT_TYPES: &[&str] = &[
 ];
 const SCAN_TYPES: &[&str] = &["contract.expiring", "risk.raised"];
 const DELIVERY_TYPES: &[&str] = &["delivery.dead"];
+const COMPETITOR_TYPES: &[&str] =
+    &["competitor.created", "competitor.observed", "competitor.updated", "competitor.archived"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -490,14 +492,37 @@ both!(delivery_events_keep_their_wire_json, |app: TestApp| async move {
     pin.events(&app, DELIVERY_TYPES);
 });
 
+both!(competitor_events_keep_their_wire_json, |app: TestApp| async move {
+    let mut pin = Pin::new();
+    let body = json!({"name": "华为渠道", "website": "https://e.huawei.com", "notes": "华东强势"});
+    let cid = id(&ok(app.post("/api/v1/competitors", body).send().await));
+    pin.name(&cid, "competitor:1");
+    let url = format!("/api/v1/competitors/{cid}");
+    let seen = json!({"region": "华东", "kind": "distributor", "partner_names": ["上海百联"], "market_share_bp": 2800,
+                      "price_position": "below", "strategy": "低价抢量", "observed_on": "2026-10-15", "source": "展会"});
+    let oid = id(&ok(app.post(&format!("{url}/observations"), seen).send().await));
+    pin.name(&oid, "observation:1");
+    ok(app.patch(&url, json!({"website": null, "notes": "价格战"})).send().await);
+    assert_eq!(app.delete(&url).send().await.status, StatusCode::NO_CONTENT);
+    pin.events(&app, COMPETITOR_TYPES);
+});
+
 #[test]
 fn every_event_type_is_pinned_by_its_fixture() {
     if blessing() {
         return;
     }
-    let mut pinned: Vec<&str> =
-        [PARTNER_TYPES, MEETING_TYPES, SERIES_TYPES, BULLETIN_TYPES, CONTRACT_TYPES, SCAN_TYPES, DELIVERY_TYPES]
-            .concat();
+    let mut pinned: Vec<&str> = [
+        PARTNER_TYPES,
+        MEETING_TYPES,
+        SERIES_TYPES,
+        BULLETIN_TYPES,
+        CONTRACT_TYPES,
+        SCAN_TYPES,
+        DELIVERY_TYPES,
+        COMPETITOR_TYPES,
+    ]
+    .concat();
     pinned.sort_unstable();
     let mut types = DomainEvent::TYPES.to_vec();
     types.sort_unstable();

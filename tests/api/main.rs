@@ -13,6 +13,7 @@ mod bulletins;
 mod calendar;
 mod callbacks;
 mod chat_commands;
+mod competitors;
 mod contacts;
 mod contract_risks;
 mod contracts;

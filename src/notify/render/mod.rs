@@ -157,6 +157,8 @@ fn noun(word: &str) -> Option<&'static str> {
         "key_account" => "大客户",
         "assignment" => "客户分配",
         "meeting_series" => "系列会议",
+        "competitor" => "竞争对手",
+        "recruitment_campaign" => "招募活动",
         _ => return None,
     })
 }
@@ -184,6 +186,7 @@ fn verb(word: &str) -> Option<&'static str> {
         "terminated" => "已终止",
         "amended" => "已补充",
         "renewed" => "已续签",
+        "observed" => "新动态",
         _ => return None,
     })
 }

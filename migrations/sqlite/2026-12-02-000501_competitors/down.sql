@@ -1,0 +1,2 @@
+DROP TABLE competitor_observations;
+DROP TABLE competitors;
