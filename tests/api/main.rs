@@ -8,6 +8,7 @@ mod idempotency;
 
 mod advice;
 mod api_keys;
+mod architecture;
 mod audit;
 mod bulletins;
 mod calendar;
@@ -30,5 +31,6 @@ mod platform;
 mod retry_window;
 mod room_delivery;
 mod room_messages;
+mod scoping;
 mod spec;
 mod wire;
