@@ -23,6 +23,7 @@ mod meeting_series;
 mod meetings;
 mod names;
 mod notify;
+mod partner_views;
 mod partners;
 mod platform;
 mod room_delivery;
