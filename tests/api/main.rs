@@ -25,6 +25,7 @@ mod meeting_series;
 mod meetings;
 mod names;
 mod notify;
+mod partner_views;
 mod partners;
 mod performance;
 mod platform;

@@ -11,7 +11,6 @@ use crate::access::Caller;
 use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::Query;
-use crate::meetings::store as shared;
 use crate::state::AppState;
 use crate::validation::path_id;
 
@@ -33,15 +32,9 @@ pub async fn calendar_one(
 ) -> Result<HttpResponse, ApiError> {
     let scope = caller.read_scope();
     let id = path_id("id", &id)?;
-    let (meeting, names) = state
-        .db
-        .read(move |conn| {
-            let meeting = shared::meeting(conn, &id, &scope)?;
-            let names = shared::partner_names(conn, &meeting.partner_ids)?;
-            Ok((meeting, names))
-        })
-        .await?;
-    let body = ics::calendar(&meeting.title, &[export::event(&meeting, &names)?]);
+    let (view, names) = state.db.read(move |conn| store::one(conn, &id, &scope)).await?;
+    let body = ics::calendar(&view.meeting.title, &[export::event(&view, &names)?]);
+    let meeting = &view.meeting;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, CALENDAR))
         .insert_header((header::ETAG, etag::etag(meeting.version)))
@@ -50,7 +43,8 @@ pub async fn calendar_one(
 }
 
 /// A calendar feed: the meetings starting in `[from, to)` (default: from 30 days ago, for 400
-/// days), optionally of one partner; partner keys get their own partner's meetings.
+/// days), optionally of one partner; partner keys get their own partner's meetings, each naming
+/// only that partner and its attendees ("2 other attendees" for the rest).
 #[utoipa::path(
     tag = "meetings",
     operation_id = "get_calendar_feed",

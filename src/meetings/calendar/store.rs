@@ -7,13 +7,14 @@ use crate::access::Scope;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::pagination::PageRequest;
-use crate::meetings::meetings::model::{Meeting, MeetingFilter};
+use crate::meetings::meetings::model::{MeetingFilter, MeetingView};
 use crate::meetings::meetings::store as meetings;
 use crate::meetings::store as shared;
 
-/// A feed's meetings in start order, and `id → name` of their partners.
+/// A feed's meetings in start order as the caller may see them, and `id → name` of the partners
+/// they show.
 pub struct Feed {
-    pub meetings: Vec<Meeting>,
+    pub meetings: Vec<MeetingView>,
     pub names: HashMap<String, String>,
 }
 
@@ -34,9 +35,17 @@ pub fn feed(conn: &mut DbConn, window: &FeedWindow, scope: &Scope) -> Result<Fee
             format!("the window holds more than {MAX_FEED_EVENTS} meetings: narrow it or filter by partner_id"),
         ));
     }
-    let mut ids: Vec<String> = meetings.iter().flat_map(|m| m.partner_ids.iter().cloned()).collect();
+    let meetings: Vec<MeetingView> = meetings.into_iter().map(|m| m.view(scope)).collect();
+    let mut ids: Vec<String> = meetings.iter().flat_map(|m| m.meeting.partner_ids.iter().cloned()).collect();
     ids.sort();
     ids.dedup();
     let names = shared::partner_names(conn, &ids)?;
     Ok(Feed { meetings, names })
+}
+
+/// One meeting as the caller may see it, and `id → name` of the partners it shows.
+pub fn one(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<(MeetingView, HashMap<String, String>), ApiError> {
+    let view = shared::meeting(conn, id, scope)?.view(scope);
+    let names = shared::partner_names(conn, &view.meeting.partner_ids)?;
+    Ok((view, names))
 }

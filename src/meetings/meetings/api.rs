@@ -48,12 +48,14 @@ pub async fn create(
     Ok(reply.into_response())
 }
 
-/// List meetings in start order. Partner keys see only meetings that include their partner.
+/// List meetings in start order. Partner keys see only meetings that include their partner, and
+/// of a joint meeting only their own partner and its attendees (the rest as `other_partners` and
+/// `other_attendees`).
 #[utoipa::path(
     tag = "meetings",
     operation_id = "list_meetings",
     params(MeetingFilter, PageParams),
-    responses((status = 200, description = "A page of meetings", body = Page<Meeting>)),
+    responses((status = 200, description = "A page of meetings", body = Page<MeetingView>)),
 )]
 #[get("/meetings")]
 pub async fn list(
@@ -66,13 +68,14 @@ pub async fn list(
     let scope = caller.read_scope();
     let filter = filter.validated()?;
     let page = page.request(2)?;
-    let request = page.clone();
+    let (request, view_scope) = (page.clone(), scope.clone());
     let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &scope)).await?;
-    Ok(Page::from_rows(rows, &page, store::cursor_of, |m| m).respond(&req))
+    Ok(Page::from_rows(rows, &page, store::cursor_of, |m| m.view(&view_scope)).respond(&req))
 }
 
 /// Get a meeting with its action items and the progress review: `carried_over_action_items`, the
-/// items still open from earlier meetings with any of its partners.
+/// items still open from earlier meetings with any of its partners. Partner keys see their own
+/// partner's part of it (see the list).
 #[utoipa::path(
     tag = "meetings",
     operation_id = "get_meeting",
@@ -84,7 +87,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
     let scope = caller.read_scope();
     let id = path_id("id", &id)?;
     let detail = state.db.read(move |conn| store::detail(conn, &id, &scope, Utc::now())).await?;
-    Ok(etag::respond(StatusCode::OK, &detail, detail.meeting.version, None))
+    Ok(etag::respond(StatusCode::OK, &detail, detail.meeting.meeting.version, None))
 }
 
 /// Change a meeting (JSON merge patch). `{"status": "held", "minutes": …}` records it as held

@@ -99,12 +99,33 @@ pub struct Meeting {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A meeting as one caller may see it. Staff see it whole. A partner key sees a joint meeting
+/// (one with several partners) as its own partner's: `partner_ids` holds only that partner,
+/// `attendees` only that partner's people, and everyone else appears only as a count — no other
+/// partner's id, name, contacts, emails or userids.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeetingView {
+    #[serde(flatten)]
+    pub meeting: Meeting,
+    /// Partner keys only: how many attendees `attendees` leaves out because they are not the
+    /// key's partner's people (other partners' contacts, our own staff, anyone not linked to a
+    /// contact).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = 2)]
+    pub other_attendees: Option<usize>,
+    /// Partner keys only: how many other partners the meeting includes (left out of
+    /// `partner_ids`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = 1)]
+    pub other_partners: Option<usize>,
+}
+
 /// A meeting with its action items and the progress review: the items still open from earlier
 /// meetings with any of its partners.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeetingDetail {
     #[serde(flatten)]
-    pub meeting: Meeting,
+    pub meeting: MeetingView,
     /// This meeting's own action items, oldest first.
     pub action_items: Vec<ActionItem>,
     /// Open items from meetings that started before this one, assigned to one of this meeting's
@@ -217,6 +238,24 @@ pub struct MeetingFilter {
 }
 
 impl Meeting {
+    /// The meeting as a caller with `scope` may see it (see [`MeetingView`]).
+    pub fn view(self, scope: &Scope) -> MeetingView {
+        let Scope::Partner(own) = scope else {
+            return MeetingView { meeting: self, other_attendees: None, other_partners: None };
+        };
+        let mut meeting = self;
+        let (mine, others): (Vec<Attendee>, Vec<Attendee>) =
+            meeting.attendees.into_iter().partition(|a| a.partner_id.as_ref() == Some(own));
+        let partners_before = meeting.partner_ids.len();
+        meeting.partner_ids.retain(|id| id == own);
+        meeting.attendees = mine;
+        MeetingView {
+            other_partners: Some(partners_before - meeting.partner_ids.len()),
+            other_attendees: Some(others.len()),
+            meeting,
+        }
+    }
+
     /// A partner key sees the meetings that include its partner.
     pub fn visible_in(&self, scope: &Scope) -> bool {
         match scope {

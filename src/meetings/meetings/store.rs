@@ -295,5 +295,5 @@ pub fn detail(conn: &mut DbConn, id: &str, scope: &Scope, now: DateTime<Utc>) ->
     let meeting = get(conn, id, scope)?;
     let own = action_items::of_meeting(conn, id, scope, None, i64::MAX, now)?;
     let carried = action_items::carried_over(conn, &meeting, scope, now)?;
-    Ok(MeetingDetail { meeting, action_items: own, carried_over_action_items: carried })
+    Ok(MeetingDetail { meeting: meeting.view(scope), action_items: own, carried_over_action_items: carried })
 }
