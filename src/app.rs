@@ -109,7 +109,10 @@ pub fn data_upgrades() -> Vec<crate::db::upgrades::Upgrade> {
     fn comparison_keys(conn: &mut crate::db::DbConn) -> Result<usize, crate::error::ApiError> {
         Ok(crate::partners::store::rekey_names(conn)? + crate::key_accounts::store::rekey_names(conn)?)
     }
-    vec![Upgrade { name: "comparison_keys_v1", run: comparison_keys }]
+    vec![
+        Upgrade { name: "comparison_keys_v1", run: comparison_keys },
+        Upgrade { name: "contract_number_keys_v1", run: crate::contracts::store::rekey_numbers },
+    ]
 }
 
 /// Applies the schema migrations and the data upgrades (`serve` and `migrate` both do).

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod events;
 pub mod model;
+pub mod receipts;
 pub mod store;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -13,8 +14,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(api::update)
         .service(api::delete)
         .service(api::publish)
-        .service(api::archive)
-        .service(api::acknowledge)
-        .service(api::list_receipts)
-        .service(api::get_receipt);
+        .service(api::archive);
+    receipts::routes(cfg);
 }

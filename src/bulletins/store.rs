@@ -1,3 +1,7 @@
+//! Bulletins in the database: drafts written freely, publishing resolves the audience into one
+//! recipient row per partner (in the same transaction as the status move and its event), and
+//! lists read in list order through whichever index the filters allow.
+
 use actix_web::http::StatusCode;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -8,7 +12,7 @@ use crate::access::Actor;
 use crate::access::Scope;
 use crate::audit;
 use crate::db::like_pattern;
-use crate::db::schema::{bulletin_recipients as br, bulletins as b, partner_contacts as pc, partners as p};
+use crate::db::schema::{bulletin_recipients as br, bulletins as b, partners as p};
 use crate::db::{self, json as dbjson, DbConn};
 use crate::error::{ApiError, Code, FieldError};
 use crate::events::{self, DomainEvent};
@@ -18,10 +22,6 @@ use crate::partners::model::{ChannelType, PartnerStatus, Tier};
 
 pub fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, Code::BulletinNotFound, "bulletin not found")
-}
-
-fn recipient_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, Code::RecipientNotFound, "the partner is not a recipient of this bulletin")
 }
 
 fn conflict_on(code: Code, detail: impl Into<String>, fields: &[(&str, &str)]) -> ApiError {
@@ -157,7 +157,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &BulletinCreate) -> Resul
 }
 
 /// A bulletin as staff see it.
-fn load(conn: &mut DbConn, id: &str) -> Result<Bulletin, ApiError> {
+pub fn load(conn: &mut DbConn, id: &str) -> Result<Bulletin, ApiError> {
     let row: Option<BulletinRow> = b::table.find(id).select(BulletinRow::as_select()).first(conn).optional()?;
     row.ok_or_else(not_found)?.into_model()
 }
@@ -214,61 +214,90 @@ pub fn list(
     scope: &Scope,
 ) -> Result<Vec<Bulletin>, ApiError> {
     let after = page.after.as_deref().map(SortKey::parse).transpose()?;
-    let from = filter.published_from.map(|t| t.naive_utc());
-    let to = filter.published_to.map(|t| t.naive_utc());
     // Whose recipient rows drive the query, whether only the unread ones, and a second partner
     // the bulletin must also be addressed to.
-    let (recipient, unread_only, also_addressed_to) = match scope {
+    let by = match scope {
         Scope::Partner(own) => {
             // A partner key only ever sees its own partner's bulletins.
             let other = |v: &Option<String>| v.as_ref().is_some_and(|x| x != own);
             if other(&filter.addressed_to) || other(&filter.unread_by) {
                 return Ok(Vec::new());
             }
-            (Some(own.clone()), filter.unread_by.is_some(), None)
+            Some(ByRecipient { partner_id: own.clone(), unread_only: filter.unread_by.is_some(), also: None })
         }
         Scope::All => match (&filter.unread_by, &filter.addressed_to) {
-            (Some(u), a) => (Some(u.clone()), true, a.clone().filter(|a| a != u)),
-            (None, Some(a)) => (Some(a.clone()), false, None),
-            (None, None) => (None, false, None),
+            (Some(u), a) => {
+                Some(ByRecipient { partner_id: u.clone(), unread_only: true, also: a.clone().filter(|a| a != u) })
+            }
+            (None, Some(a)) => Some(ByRecipient { partner_id: a.clone(), unread_only: false, also: None }),
+            (None, None) => None,
         },
     };
+    match by {
+        None => list_all(conn, filter, page, after.as_ref()),
+        Some(by) => list_by_recipient(conn, filter, page, after.as_ref(), scope, &by),
+    }
+}
 
-    let Some(recipient) = recipient else {
-        let mut q = bulletin_filters!(b::table.into_boxed(), filter);
-        // Either read in list order and filtered, or (for a narrow window) through
-        // bulletins_published; the planner picks.
-        if let Some(from) = from {
-            q = q.filter(b::published_at.ge(from));
-        }
-        if let Some(to) = to {
-            q = q.filter(b::published_at.lt(to));
-        }
-        if let Some(k) = &after {
-            q = q.filter(
-                b::pinned
-                    .lt(k.pinned)
-                    .or(b::pinned.eq(k.pinned).and(b::sort_at.lt(k.at)))
-                    .or(b::pinned.eq(k.pinned).and(b::sort_at.eq(k.at)).and(b::id.lt(k.id.clone()))),
-            );
-        }
-        let rows: Vec<BulletinRow> = q
-            .order((b::pinned.desc(), b::sort_at.desc(), b::id.desc()))
-            .limit(page.limit + 1)
-            .select(BulletinRow::as_select())
-            .load(conn)?;
-        return rows.into_iter().map(BulletinRow::into_model).collect();
-    };
+/// The recipient whose rows a list reads.
+struct ByRecipient {
+    partner_id: String,
+    /// Only the bulletins it has not acknowledged.
+    unread_only: bool,
+    /// A second partner the bulletin must also be addressed to.
+    also: Option<String>,
+}
 
+/// Every bulletin, read from the bulletins table in list order (or, for a narrow publication
+/// window, through bulletins_published; the planner picks).
+fn list_all(
+    conn: &mut DbConn,
+    filter: &BulletinFilter,
+    page: &PageRequest,
+    after: Option<&SortKey>,
+) -> Result<Vec<Bulletin>, ApiError> {
+    let mut q = bulletin_filters!(b::table.into_boxed(), filter);
+    if let Some(from) = filter.published_from {
+        q = q.filter(b::published_at.ge(from.naive_utc()));
+    }
+    if let Some(to) = filter.published_to {
+        q = q.filter(b::published_at.lt(to.naive_utc()));
+    }
+    if let Some(k) = after {
+        q = q.filter(
+            b::pinned
+                .lt(k.pinned)
+                .or(b::pinned.eq(k.pinned).and(b::sort_at.lt(k.at)))
+                .or(b::pinned.eq(k.pinned).and(b::sort_at.eq(k.at)).and(b::id.lt(k.id.clone()))),
+        );
+    }
+    let rows: Vec<BulletinRow> = q
+        .order((b::pinned.desc(), b::sort_at.desc(), b::id.desc()))
+        .limit(page.limit + 1)
+        .select(BulletinRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(BulletinRow::into_model).collect()
+}
+
+/// The bulletins addressed to one recipient, read from its recipient rows in list order; a
+/// partner key sees only those published and in force, with its own read receipt.
+fn list_by_recipient(
+    conn: &mut DbConn,
+    filter: &BulletinFilter,
+    page: &PageRequest,
+    after: Option<&SortKey>,
+    scope: &Scope,
+    by: &ByRecipient,
+) -> Result<Vec<Bulletin>, ApiError> {
     let joined = br::table.inner_join(b::table.on(b::id.eq(br::bulletin_id))).into_boxed();
-    let mut q = bulletin_filters!(joined, filter).filter(br::partner_id.eq(recipient));
-    if unread_only {
+    let mut q = bulletin_filters!(joined, filter).filter(br::partner_id.eq(by.partner_id.clone()));
+    if by.unread_only {
         q = q.filter(br::acknowledged.eq(false));
     }
-    if let Some(other) = also_addressed_to {
+    if let Some(other) = &by.also {
         let (ob, op) = (br::bulletin_id, br::partner_id);
         let also = diesel::alias!(br as also);
-        q = q.filter(b::id.eq_any(also.filter(also.field(op).eq(other)).select(also.field(ob))));
+        q = q.filter(b::id.eq_any(also.filter(also.field(op).eq(other.clone())).select(also.field(ob))));
     }
     if let Scope::Partner(_) = scope {
         let now = db::now();
@@ -276,13 +305,13 @@ pub fn list(
             .filter(b::status.eq(BulletinStatus::Published.as_str()))
             .filter(b::expires_at.is_null().or(b::expires_at.gt(now)));
     }
-    if let Some(from) = from {
-        q = q.filter(br::published_at.ge(from));
+    if let Some(from) = filter.published_from {
+        q = q.filter(br::published_at.ge(from.naive_utc()));
     }
-    if let Some(to) = to {
-        q = q.filter(br::published_at.lt(to));
+    if let Some(to) = filter.published_to {
+        q = q.filter(br::published_at.lt(to.naive_utc()));
     }
-    if let Some(k) = &after {
+    if let Some(k) = after {
         q = q.filter(
             br::pinned
                 .lt(k.pinned)
@@ -538,176 +567,4 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<
         BulletinStatus::Archived => {}
     }
     Ok(())
-}
-
-// ---- read receipts ----
-
-#[derive(Queryable)]
-struct ReceiptRow {
-    bulletin_id: String,
-    partner_id: String,
-    partner_name: String,
-    acknowledged: bool,
-    read_at: Option<NaiveDateTime>,
-    contact_id: Option<String>,
-    contact_name: Option<String>,
-    recorded_by: Option<String>,
-    on_behalf: bool,
-    version: i64,
-}
-
-impl ReceiptRow {
-    fn into_model(self) -> Receipt {
-        Receipt {
-            bulletin_id: self.bulletin_id,
-            partner_id: self.partner_id,
-            partner_name: self.partner_name,
-            read: self.acknowledged,
-            read_at: self.read_at.map(|t| t.and_utc()),
-            contact_id: self.contact_id,
-            contact_name: self.contact_name,
-            recorded_by: self.recorded_by,
-            on_behalf: self.on_behalf,
-            version: self.version,
-        }
-    }
-}
-
-macro_rules! receipt_columns {
-    () => {
-        (
-            br::bulletin_id,
-            br::partner_id,
-            p::name,
-            br::acknowledged,
-            br::read_at,
-            br::contact_id,
-            br::contact_name,
-            br::recorded_by,
-            br::on_behalf,
-            br::version,
-        )
-    };
-}
-
-fn find_receipt(conn: &mut DbConn, bulletin_id: &str, partner_id: &str) -> Result<Option<Receipt>, ApiError> {
-    let row: Option<ReceiptRow> = br::table
-        .inner_join(p::table.on(p::id.eq(br::partner_id)))
-        .filter(br::bulletin_id.eq(bulletin_id).and(br::partner_id.eq(partner_id)))
-        .select(receipt_columns!())
-        .first(conn)
-        .optional()?;
-    Ok(row.map(ReceiptRow::into_model))
-}
-
-/// Who acknowledges: a partner key for its own partner, or staff on a partner's behalf.
-#[derive(Debug, Clone)]
-pub enum Acknowledger {
-    /// A partner key; the bulletin must be visible to it.
-    Partner(String),
-    /// A manager or admin recording for this partner.
-    Staff(String),
-}
-
-/// Records that a partner read the bulletin. Returns the receipt and whether this call recorded
-/// it (false when it was already acknowledged: the first time is kept).
-pub fn acknowledge(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: &str,
-    by: &Acknowledger,
-    contact_id: Option<&str>,
-) -> Result<(Receipt, bool), ApiError> {
-    let (partner_id, on_behalf) = match by {
-        Acknowledger::Partner(own) => {
-            get(conn, id, &Scope::Partner(own.clone()))?;
-            (own.as_str(), false)
-        }
-        Acknowledger::Staff(partner_id) => {
-            load(conn, id)?;
-            (partner_id.as_str(), true)
-        }
-    };
-    let current = find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)?;
-    let contact_name = match contact_id {
-        None => None,
-        Some(cid) => {
-            let name: Option<String> = pc::table
-                .filter(pc::id.eq(cid).and(pc::partner_id.eq(partner_id)))
-                .select(pc::name)
-                .first(conn)
-                .optional()?;
-            Some(name.ok_or_else(|| ApiError::field("contact_id", "is not a contact of this partner"))?)
-        }
-    };
-    if current.read {
-        return Ok((current, false));
-    }
-    let updated = diesel::update(
-        br::table.filter(br::bulletin_id.eq(id).and(br::partner_id.eq(partner_id)).and(br::acknowledged.eq(false))),
-    )
-    .set((
-        br::acknowledged.eq(true),
-        br::read_at.eq(Some(db::now())),
-        br::contact_id.eq(contact_id),
-        br::contact_name.eq(contact_name),
-        br::recorded_by.eq(Some(&actor.name)),
-        br::on_behalf.eq(on_behalf),
-        br::version.eq(current.version + 1),
-    ))
-    .execute(conn)?;
-    let receipt = find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)?;
-    if updated == 0 {
-        // Another request acknowledged it in between; its time stands.
-        return Ok((receipt, false));
-    }
-    audit::record(conn, actor, "acknowledge", "bulletin_receipt", id, audit::diff(Some(&current), Some(&receipt)))?;
-    Ok((receipt, true))
-}
-
-/// One recipient's receipt. A partner key may read only its own, on a bulletin it can see.
-pub fn receipt(conn: &mut DbConn, id: &str, partner_id: &str, scope: &Scope) -> Result<Receipt, ApiError> {
-    get(conn, id, scope)?;
-    if !scope.allows(partner_id) {
-        return Err(recipient_not_found());
-    }
-    let receipt = find_receipt(conn, id, partner_id)?.ok_or_else(recipient_not_found)?;
-    Ok(match scope {
-        Scope::All => receipt,
-        Scope::Partner(_) => receipt.for_partner(),
-    })
-}
-
-/// Totals over every recipient of a bulletin.
-pub struct ReceiptTotals {
-    pub recipients: i64,
-    pub read: i64,
-}
-
-/// The recipients of a published (or archived) bulletin in partner id order, with totals.
-pub fn receipts(
-    conn: &mut DbConn,
-    id: &str,
-    filter: &ReceiptFilter,
-    page: &PageRequest,
-) -> Result<(ReceiptTotals, Vec<Receipt>), ApiError> {
-    let bulletin = load(conn, id)?;
-    if bulletin.status == BulletinStatus::Draft {
-        return Err(ApiError::conflict(
-            Code::BulletinNotPublished,
-            "a draft has no recipients yet: they are resolved when it is published",
-        ));
-    }
-    let read: i64 = br::table.filter(br::bulletin_id.eq(id).and(br::acknowledged.eq(true))).count().get_result(conn)?;
-    let totals = ReceiptTotals { recipients: bulletin.recipient_count.unwrap_or(0), read };
-    let mut q = br::table.inner_join(p::table.on(p::id.eq(br::partner_id))).filter(br::bulletin_id.eq(id)).into_boxed();
-    if let Some(read) = filter.read {
-        q = q.filter(br::acknowledged.eq(read));
-    }
-    if let Some(after) = &page.after {
-        q = q.filter(br::partner_id.gt(after[0].clone()));
-    }
-    let rows: Vec<ReceiptRow> =
-        q.order(br::partner_id.asc()).limit(page.limit + 1).select(receipt_columns!()).load(conn)?;
-    Ok((totals, rows.into_iter().map(ReceiptRow::into_model).collect()))
 }

@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::partners::model::nullable;
-use crate::validation::{Check, MAX_LONG_TEXT, MAX_SHORT_TEXT};
+use crate::validation::{comparison_key, Check, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
 crate::record!(Contract);
 
@@ -40,7 +40,7 @@ pub const DEFAULT_CURRENCY: &str = "CNY";
 pub struct Contract {
     pub id: String,
     pub partner_id: String,
-    /// The contract number (合同编号), unique ignoring case.
+    /// The contract number (合同编号), unique ignoring case, width (全角/半角), invisible characters and surrounding spaces.
     pub number: String,
     pub title: String,
     pub kind: ContractKind,
@@ -73,7 +73,7 @@ pub struct Contract {
 pub struct ContractCreate {
     #[schema(format = Uuid)]
     pub partner_id: String,
-    /// 1–64 characters, unique ignoring case.
+    /// 1–64 characters, unique ignoring case, width (全角/半角), invisible characters and surrounding spaces.
     #[schema(min_length = 1, max_length = 64)]
     pub number: String,
     #[schema(min_length = 1, max_length = 200)]
@@ -146,7 +146,7 @@ pub const ALWAYS_EDITABLE: [&str; 3] = ["status", "owner", "notes"];
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractRenewRequest {
-    /// The successor's number, 1–64 characters, unique ignoring case.
+    /// The successor's number, 1–64 characters, unique ignoring case, width, invisible characters and surrounding spaces.
     #[schema(min_length = 1, max_length = 64)]
     pub number: String,
     /// Defaults to the predecessor's title.
@@ -179,7 +179,7 @@ pub struct ContractFilter {
     /// Time), soonest first.
     #[param(minimum = 0, maximum = 3650)]
     pub expiring_within_days: Option<i64>,
-    /// Text search over number and title (case-insensitive substring).
+    /// Text search over number and title (a substring, compared as numbers are: ignoring case and width).
     #[param(min_length = 1, max_length = 200)]
     pub q: Option<String>,
 }
@@ -398,9 +398,17 @@ fn same_length(start: NaiveDate, from: NaiveDate, to: NaiveDate) -> Option<Naive
     start.checked_add_signed(to - from)
 }
 
-/// The number key that makes numbers unique ignoring case and surrounding spaces.
+/// The key that makes numbers unique: `validation::comparison_key` (NFKC, case folding,
+/// invisible characters and surrounding spaces removed), as for partner names. The stored
+/// number keeps what was typed.
 pub fn number_key(number: &str) -> String {
-    number.trim().to_lowercase()
+    comparison_key(number)
+}
+
+/// The key `q=` searches titles by: the same comparison as numbers, so that a search typed in
+/// full-width or another case finds the title.
+pub fn title_key(title: &str) -> String {
+    comparison_key(title)
 }
 
 /// Timestamps are kept to the microsecond, as both backends store them.

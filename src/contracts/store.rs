@@ -17,6 +17,7 @@ use crate::error::{ApiError, Code};
 use crate::events::{self, DomainEvent};
 use crate::http::etag;
 use crate::http::pagination::PageRequest;
+use crate::validation::comparison_key;
 
 pub fn contract_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, Code::ContractNotFound, "contract not found")
@@ -25,7 +26,9 @@ pub fn contract_not_found() -> ApiError {
 fn number_taken(number: &str) -> ApiError {
     ApiError::conflict(
         Code::ContractNumberTaken,
-        format!("a contract numbered {number:?} already exists (numbers are unique ignoring case)"),
+        format!(
+            "a contract numbered {number:?} already exists (numbers are unique ignoring case, width, invisible characters and surrounding spaces)"
+        ),
     )
 }
 
@@ -102,7 +105,7 @@ impl ContractRow {
             number: m.number.clone(),
             number_key: number_key(&m.number),
             title: m.title.clone(),
-            title_key: m.title.to_lowercase(),
+            title_key: title_key(&m.title),
             kind: m.kind.as_str().into(),
             status: m.status.as_str().into(),
             signed_at: m.signed_at.map(|t| t.naive_utc()),
@@ -200,6 +203,43 @@ fn load(conn: &mut DbConn, id: &str) -> Result<Option<Contract>, ApiError> {
     row.map(ContractRow::into_model).transpose()
 }
 
+/// Upgrade `contract_number_keys_v1`: recomputes every contract's `number_key` and `title_key`
+/// under `validation::comparison_key` (they were trim + lower case before). Two contracts whose
+/// numbers the new rule calls the same keep their old number keys (logged): someone must
+/// renumber one, and until then neither blocks the other.
+pub fn rekey_numbers(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let mut changed = 0;
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String, String, String, String)> = k::table
+            .filter(k::id.gt(&after))
+            .order(k::id.asc())
+            .limit(db::upgrades::BATCH)
+            .select((k::id, k::number, k::number_key, k::title, k::title_key))
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        for (id, number, old_number_key, title, old_title_key) in rows {
+            let (nk, tk) = (number_key(&number), title_key(&title));
+            let mut touched = false;
+            if tk != old_title_key {
+                diesel::update(k::table.find(&id)).set(k::title_key.eq(&tk)).execute(conn)?;
+                touched = true;
+            }
+            if nk != old_number_key {
+                let set = |c: &mut DbConn| diesel::update(k::table.find(&id)).set(k::number_key.eq(&nk)).execute(c);
+                if db::upgrades::try_in_savepoint(conn, set)? {
+                    touched = true;
+                } else {
+                    tracing::warn!(contract_id = %id, number = %number, "contract number now equals another's; renumber one");
+                }
+            }
+            changed += usize::from(touched);
+        }
+    }
+    Ok(changed)
+}
+
 /// A contract visible in `scope` (partner keys: only their own; others are 404).
 pub fn get(conn: &mut DbConn, id: &str, scope: &Scope) -> Result<Contract, ApiError> {
     match load(conn, id)? {
@@ -239,7 +279,7 @@ pub fn list(
         q = q.filter(k::owner.eq(v.clone()));
     }
     if let Some(v) = &filter.q {
-        let pattern = like_pattern(&v.to_lowercase());
+        let pattern = like_pattern(&comparison_key(v));
         q = q.filter(k::number_key.like(pattern.clone()).escape('\\').or(k::title_key.like(pattern).escape('\\')));
     }
     let rows: Vec<ContractRow> = if let Some(days) = filter.expiring_within_days {

@@ -2,11 +2,12 @@
 //! removing invisible characters and surrounding whitespace; the stored name keeps what was typed.
 
 use actix_web::http::StatusCode;
-use channeldesk::db::schema::{key_accounts, partners};
+use channeldesk::db::schema::{contracts, key_accounts, partners};
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::both;
+use crate::contracts::{active_contract, draft, id};
 use crate::helpers::TestApp;
 
 const LOOK_ALIKES: &[(&str, &str)] = &[
@@ -94,3 +95,73 @@ both!(the_upgrade_rekeys_existing_rows_and_leaves_collisions_to_a_rename, |app: 
         .problem(409, "partner_name_taken");
     app.post("/api/v1/key-accounts", json!({"name": "gamma"})).send().await.problem(409, "key_account_name_taken");
 });
+
+/// Contract numbers as a look-alike of "HT-001" may be typed.
+const NUMBER_LOOK_ALIKES: &[&str] = &["ＨＴ－００１", "HT-001\u{00A0}", "HT-\u{200B}001", "ht-001", " HT-001\u{3000}"];
+
+both!(look_alike_contract_numbers_are_the_same_number, |app: TestApp| async move {
+    let p = app.partner("P").await;
+    let pid = p["id"].as_str().unwrap();
+    let first = draft(&app, pid, "HT-001").await;
+    assert_eq!(first["number"], "HT-001");
+    let other = draft(&app, pid, "HT-002").await;
+    let active = active_contract(&app, json!({"partner_id": pid, "number": "HT-003"}), vec![]).await;
+    for number in NUMBER_LOOK_ALIKES {
+        let body = json!({"partner_id": pid, "number": number, "title": "t", "kind": "agency"});
+        app.post("/api/v1/contracts", body).send().await.problem(409, "contract_number_taken");
+        let path = format!("/api/v1/contracts/{}", id(&other));
+        app.patch(&path, json!({"number": number})).send().await.problem(409, "contract_number_taken");
+        let renew = format!("/api/v1/contracts/{}/renew", id(&active));
+        app.post(&renew, json!({"number": number})).send().await.problem(409, "contract_number_taken");
+    }
+    let kept = app.get(&format!("/api/v1/contracts/{}", id(&other))).send().await;
+    assert_eq!((kept.body["number"].clone(), kept.body["version"].clone()), (json!("HT-002"), json!(1)));
+    // A number that only looks alike in part is another number.
+    draft(&app, pid, "HT-0001").await;
+    // q= compares the same way: full-width "ＨＴ－００" finds the HT-00… numbers.
+    let found = app.get("/api/v1/contracts?q=%EF%BC%A8%EF%BC%B4%EF%BC%8D%EF%BC%90%EF%BC%90").send().await;
+    let numbers: Vec<&str> = found.items().iter().filter_map(|c| c["number"].as_str()).collect();
+    assert_eq!(numbers, ["HT-0001", "HT-003", "HT-002", "HT-001"], "newest first");
+});
+
+both!(the_number_upgrade_rekeys_contracts_and_leaves_collisions_to_a_renumber, |app: TestApp| async move {
+    let p = app.partner("P").await;
+    let pid = p["id"].as_str().unwrap();
+    let wide = draft(&app, pid, "ＨＴ－００２").await;
+    let plain = draft_titled(&app, pid, "Ｘ-1", "Ｔｉｔｌｅ").await;
+    let (wide_id, plain_id) = (id(&wide), id(&plain));
+    // Keys as an older version wrote them: trim + lower case only.
+    app.with_conn(|c| {
+        diesel::update(contracts::table.find(&wide_id))
+            .set(contracts::number_key.eq("ｈｔ－００２"))
+            .execute(c)
+            .unwrap();
+        diesel::update(contracts::table.find(&plain_id))
+            .set((contracts::number_key.eq("ｘ-1"), contracts::title_key.eq("ｔｉｔｌｅ")))
+            .execute(c)
+            .unwrap();
+    });
+    // Before the upgrade a look-alike of the old-keyed ＨＴ－００２ slips through.
+    draft(&app, pid, "HT-002").await;
+    let changed = app.with_conn(|c| c.transaction(channeldesk::contracts::store::rekey_numbers).unwrap());
+    assert_eq!(changed, 1, "Ｘ-1 gets its keys; ＨＴ－００２ collides with HT-002 and keeps its old key");
+    let keys_of = |id: &str| {
+        app.with_conn(|c| {
+            contracts::table
+                .find(id)
+                .select((contracts::number_key, contracts::title_key))
+                .first::<(String, String)>(c)
+                .unwrap()
+        })
+    };
+    assert_eq!(keys_of(&plain_id), ("x-1".to_string(), "title".to_string()));
+    assert_eq!(keys_of(&wide_id).0, "ｈｔ－００２");
+    let body = json!({"partner_id": pid, "number": "x-1", "title": "t", "kind": "agency"});
+    app.post("/api/v1/contracts", body).send().await.problem(409, "contract_number_taken");
+    let found = app.get("/api/v1/contracts?q=title").send().await;
+    assert_eq!(found.items().len(), 1, "the recomputed title key is searched: {}", found.text);
+});
+
+async fn draft_titled(app: &TestApp, partner_id: &str, number: &str, title: &str) -> serde_json::Value {
+    crate::contracts::draft_with(app, json!({"partner_id": partner_id, "number": number, "title": title})).await
+}

@@ -122,7 +122,8 @@ pub fn key(code: RiskCode, contract_ids: &[&str], identity: &[String]) -> String
     format!("contract_risk:{code}:{}:{}", contract_ids.join(","), digest(identity))
 }
 
-/// Labels compare ignoring case and surrounding spaces.
+/// Territory and product-line labels compare as names do (`validation::comparison_key`): a
+/// full-width, differently cased or invisibly padded spelling is the same place or line.
 pub fn norm(label: &str) -> String {
-    label.trim().to_lowercase()
+    crate::validation::comparison_key(label)
 }

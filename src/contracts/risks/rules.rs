@@ -288,6 +288,24 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_labels_are_the_same_territory_and_line() {
+        let a = subject("a", "p1", vec![excl("ea", &["上海"], &["Server"])]);
+        let b = subject("b", "p2", vec![excl("eb", &["上海\u{200B}"], &["ＳＥＲＶＥＲ"])]);
+        let risks = assess(&[a.clone(), b], MID_YEAR());
+        assert_eq!(
+            codes(&risks),
+            [(RiskCode::ExclusivityOverlap, "a".into()), (RiskCode::ExclusivityOverlap, "b".into())]
+        );
+        assert_eq!(risks[0].evidence["territories"], json!(["上海"]), "shown as the first side wrote it");
+        let c = subject("c", "p3", vec![terr("tc", &["上海\u{00A0}"], &["server"])]);
+        let risks = assess(&[a, c], MID_YEAR());
+        assert_eq!(
+            codes(&risks),
+            [(RiskCode::TerritoryConflict, "a".into()), (RiskCode::TerritoryConflict, "c".into())]
+        );
+    }
+
+    #[test]
     fn territory_conflict_when_an_exclusive_territory_is_granted_again() {
         let a = subject("a", "p1", vec![excl("ea", &["上海"], &["服务器"])]);
         let b = subject("b", "p2", vec![terr("tb", &["上海", "杭州"], &[])]);
