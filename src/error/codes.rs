@@ -100,6 +100,9 @@ codes! {
     PerformanceRecordNotFound => "performance_record_not_found": "no performance record with this id is visible to the key",
     PerformanceRecordExists => "performance_record_exists": "the partner already has a performance record for this month and product line",
     CostRecordNotFound => "cost_record_not_found": "no cost record with this id is visible to the key",
+    TargetNotFound => "target_not_found": "no target with this id is visible to the key",
+    TargetExists => "target_exists": "the partner already has a target for this period and metric",
+    TargetAgreed => "target_agreed": "an agreed target is a joint commitment and no longer changes",
     // Bots, webhooks, deliveries
     BotChannelNotFound => "bot_channel_not_found": "no bot channel with this id",
     ChatIdTaken => "chat_id_taken": "another bot channel of the platform has this chat_id",

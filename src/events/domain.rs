@@ -27,6 +27,7 @@ use crate::meetings::events::{
 };
 use crate::partners::events::{PartnerSnapshot, PartnerStatusChanged, PartnerUpdated};
 use crate::partners::model::Partner;
+use crate::targets::events::TargetEvent;
 
 /// Declares the enum, its list of type names and `event_type` from one table, so a variant, its
 /// wire name and the list cannot drift apart.
@@ -98,6 +99,10 @@ domain_events! {
     "contract.expiring" => ContractExpiring(ContractExpiring),
     /// From the risk scan, once per risk (code, contracts, evidence) until it clears.
     "risk.raised" => RiskRaised(RiskRaised),
+    /// A target became agreed (created as agreed, or a draft agreed).
+    "target.agreed" => TargetAgreed(TargetEvent),
+    /// From the missed-target scan, once per target: its period ended below target.
+    "target.missed" => TargetMissed(TargetEvent),
 }
 
 /// What an event is about, as the outbox stores it beside the payload.
@@ -285,6 +290,16 @@ impl Concerns for RiskRaised {
     }
     fn listed_partners(&self) -> Vec<&str> {
         listed(&self.partner_ids, &[])
+    }
+}
+
+impl Concerns for TargetEvent {
+    fn subject(&self) -> Subject<'_> {
+        let target = &self.target.target;
+        Subject { resource_type: "target", resource_id: &target.id, partner_id: Some(&target.partner_id) }
+    }
+    fn listed_partners(&self) -> Vec<&str> {
+        Vec::new()
     }
 }
 

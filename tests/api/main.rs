@@ -29,4 +29,5 @@ mod platform;
 mod room_delivery;
 mod room_messages;
 mod spec;
+mod targets;
 mod wire;
