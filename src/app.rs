@@ -39,6 +39,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(crate::partners::routes)
         .configure(crate::key_accounts::routes)
         .configure(crate::performance::routes)
+        .configure(crate::targets::routes)
         .configure(crate::advice::routes)
         .configure(crate::api_keys::routes)
         .configure(crate::audit::api::routes)
@@ -100,6 +101,7 @@ fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
         crate::meetings::reminders::job(&config.meeting_reminder_leads),
         crate::contracts::risks::scan::job(config),
         crate::http::idempotency::SWEEP_JOB,
+        crate::targets::missed::JOB,
     ]
 }
 

@@ -24,6 +24,7 @@ pub mod partners;
 pub mod performance;
 pub mod platforms;
 pub mod state;
+pub mod targets;
 pub mod telemetry;
 pub mod validation;
 

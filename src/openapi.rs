@@ -28,6 +28,7 @@ use utoipa::Modify;
         (name = "performance", description = "Partners' monthly performance (渠道效果): revenue, units, customers, satisfaction, market share"),
         (name = "costs", description = "Partners' monthly costs by category (渠道成本)"),
         (name = "competitors", description = "Competitors and their observed channels (渠道竞争分析): internal intelligence — every staff role reads it, partner keys get 403"),
+        (name = "targets", description = "Joint targets (共同目标) for a month, quarter or year, with actuals and attainment"),
         (name = "audit", description = "Who changed what"),
         (name = "bot-channels", description = "WeCom (企业微信) and DingTalk (钉钉) group robots and what they are sent (admin only)"),
         (name = "webhooks", description = "Signed webhooks that receive events (admin only)"),

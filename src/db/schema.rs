@@ -565,3 +565,26 @@ diesel::table! {
 diesel::joinable!(competitor_observations -> competitors (competitor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(competitors, competitor_observations);
+
+diesel::table! {
+    targets (id) {
+        id -> Text,
+        partner_id -> Text,
+        period -> Text,
+        first_month -> Text,
+        last_month -> Text,
+        metric -> Text,
+        target_value -> BigInt,
+        meeting_id -> Nullable<Text>,
+        status -> Text,
+        agreed_at -> Nullable<Timestamp>,
+        settled_at -> Nullable<Timestamp>,
+        missed -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(targets -> partners (partner_id));
+diesel::allow_tables_to_appear_in_same_query!(targets, partners);

@@ -105,6 +105,9 @@ codes! {
     CompetitorNameTaken => "competitor_name_taken": "another current competitor has the same name (compared after normalising)",
     CompetitorArchived => "competitor_archived": "the competitor is archived and can take no new observations or changes",
     ObservationNotFound => "observation_not_found": "the competitor has no observation with this id",
+    TargetNotFound => "target_not_found": "no target with this id is visible to the key",
+    TargetExists => "target_exists": "the partner already has a target for this period and metric",
+    TargetAgreed => "target_agreed": "an agreed target is a joint commitment and no longer changes",
     // Bots, webhooks, deliveries
     BotChannelNotFound => "bot_channel_not_found": "no bot channel with this id",
     ChatIdTaken => "chat_id_taken": "another bot channel of the platform has this chat_id",

@@ -13,6 +13,7 @@
 //!   nothing of `events/`: the outbox stays below the rooms with no import cycle.
 //! - Reading back never panics: an unknown type or a payload of another shape is an `ApiError`.
 
+use crate::targets::events::TargetEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -108,13 +109,17 @@ domain_events! {
     "competitor.archived" => CompetitorArchived(CompetitorSnapshot),
     /// A new observation of the competitor's channels.
     "competitor.observed" => CompetitorObserved(CompetitorObserved),
+    /// A target became agreed (created as agreed, or a draft agreed).
+    "target.agreed" => TargetAgreed(TargetEvent),
+    /// From the missed-target scan, once per target: its period ended below target.
+    "target.missed" => TargetMissed(TargetEvent),
 }
 
 /// What an event is about, as the outbox stores it beside the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
-    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery` or
-    /// `competitor`.
+    /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery`,
+    /// `competitor` or `target`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -324,6 +329,16 @@ macro_rules! about_the_competitor {
 }
 
 about_the_competitor!(CompetitorSnapshot, CompetitorUpdated, CompetitorObserved);
+
+impl Concerns for TargetEvent {
+    fn subject(&self) -> Subject<'_> {
+        let target = &self.target.target;
+        Subject { resource_type: "target", resource_id: &target.id, partner_id: Some(&target.partner_id) }
+    }
+    fn listed_partners(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,7 @@ const SCAN_TYPES: &[&str] = &["contract.expiring", "risk.raised"];
 const DELIVERY_TYPES: &[&str] = &["delivery.dead"];
 const COMPETITOR_TYPES: &[&str] =
     &["competitor.created", "competitor.observed", "competitor.updated", "competitor.archived"];
+const EVALUATION_TYPES: &[&str] = &["target.agreed", "target.missed"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -507,6 +508,24 @@ both!(competitor_events_keep_their_wire_json, |app: TestApp| async move {
     pin.events(&app, COMPETITOR_TYPES);
 });
 
+both!(evaluation_events_keep_their_wire_json, |app: TestApp| async move {
+    let mut pin = Pin::new();
+    let a = named_partner(&app, &mut pin, "华东星辰", "partner:a").await;
+    for (period, revenue) in [("2027-01", 300000), ("2027-02", 250000), ("2027-03", 200000)] {
+        ok(app
+            .post("/api/v1/performance-records", json!({"partner_id": a, "period": period, "revenue_minor": revenue}))
+            .send()
+            .await);
+    }
+    let body = json!({"partner_id": a, "period": "2027-Q1", "metric": "revenue", "target_value": 1000000});
+    let tid = id(&ok(app.post("/api/v1/targets", body).send().await));
+    pin.name(&tid, "target:1");
+    ok(app.patch(&format!("/api/v1/targets/{tid}"), json!({"status": "agreed"})).send().await);
+    let missed = app.with_conn(|c| channeldesk::targets::missed::run(c, at("2027-04-10T00:00:00Z")));
+    assert_eq!(missed.expect("scan"), 1);
+    pin.events(&app, EVALUATION_TYPES);
+});
+
 #[test]
 fn every_event_type_is_pinned_by_its_fixture() {
     if blessing() {
@@ -521,6 +540,7 @@ fn every_event_type_is_pinned_by_its_fixture() {
         SCAN_TYPES,
         DELIVERY_TYPES,
         COMPETITOR_TYPES,
+        EVALUATION_TYPES,
     ]
     .concat();
     pinned.sort_unstable();

@@ -34,4 +34,5 @@ mod room_delivery;
 mod room_messages;
 mod scoping;
 mod spec;
+mod targets;
 mod wire;
