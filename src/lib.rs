@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod ops;
 pub mod partners;
 pub mod platforms;
+pub mod recruitment;
 pub mod state;
 pub mod telemetry;
 pub mod validation;

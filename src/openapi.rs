@@ -26,6 +26,7 @@ use utoipa::Modify;
         (name = "api-keys", description = "API keys and roles (admin only)"),
         (name = "contracts", description = "Contracts (合同) whose terms are data, amendments, renewals and risk warnings (风险预警)"),
         (name = "competitors", description = "Competitors and their observed channels (渠道竞争分析): internal intelligence — every staff role reads it, partner keys get 403"),
+        (name = "recruitment", description = "Recruitment campaigns (新渠道拓展) and their funnels"),
         (name = "audit", description = "Who changed what"),
         (name = "bot-channels", description = "WeCom (企业微信) and DingTalk (钉钉) group robots and what they are sent (admin only)"),
         (name = "webhooks", description = "Signed webhooks that receive events (admin only)"),

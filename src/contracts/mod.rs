@@ -9,7 +9,7 @@ pub mod risks;
 pub mod scan;
 pub mod store;
 pub mod terms;
-mod whole;
+pub mod whole;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(api::create_contract)

@@ -101,6 +101,8 @@ codes! {
     CompetitorNameTaken => "competitor_name_taken": "another current competitor has the same name (compared after normalising)",
     CompetitorArchived => "competitor_archived": "the competitor is archived and can take no new observations or changes",
     ObservationNotFound => "observation_not_found": "the competitor has no observation with this id",
+    RecruitmentCampaignNotFound => "recruitment_campaign_not_found": "no recruitment campaign with this id",
+    RecruitmentCampaignArchived => "recruitment_campaign_archived": "the recruitment campaign is archived and can no longer change",
     // Bots, webhooks, deliveries
     BotChannelNotFound => "bot_channel_not_found": "no bot channel with this id",
     ChatIdTaken => "chat_id_taken": "another bot channel of the platform has this chat_id",

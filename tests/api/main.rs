@@ -26,6 +26,7 @@ mod names;
 mod notify;
 mod partners;
 mod platform;
+mod recruitment;
 mod room_delivery;
 mod room_messages;
 mod spec;
