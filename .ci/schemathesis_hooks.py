@@ -141,9 +141,10 @@ CROSS_FIELD_AND_STATE_RULES = {
     "POST /api/v1/contracts/{id}/amendments": [(r"changes(\[\d+\].*)?", r".")],
     # kind must belong to channel_type: sales_team/telesales/online_direct are direct,
     # agent/distributor/wholesaler/reseller indirect (src/partners/model.rs check_kind).
-    "POST /api/v1/partners": [("kind", r"channel")],
+    # campaign_id must name a current recruitment campaign (src/partners/store.rs ensure_campaign).
+    "POST /api/v1/partners": [("kind", r"channel"), ("campaign_id", r"recruitment campaign")],
     # the same, against the partner's current channel_type when only one of them is patched.
-    "PATCH /api/v1/partners/{id}": [("kind", r"channel")],
+    "PATCH /api/v1/partners/{id}": [("kind", r"channel"), ("campaign_id", r"recruitment campaign")],
     # partner_id is required for role `partner` and only for it, and must name a current partner
     # (src/api_keys/model.rs, src/api_keys/store.rs).
     "POST /api/v1/api-keys": [("partner_id", r"partner")],
@@ -193,6 +194,10 @@ CROSS_FIELD_AND_STATE_RULES = {
     "PATCH /api/v1/competitors/{id}": [("website", r"URL")],
     "POST /api/v1/competitors/{id}/observations": [("kind", r"channel")],
     "PATCH /api/v1/competitors/{id}/observations/{observation_id}": [("kind", r"channel")],
+    # A campaign's ends_on may not precede its starts_on, also the stored one on a patch
+    # (src/recruitment/model.rs check).
+    "POST /api/v1/recruitment-campaigns": [("ends_on", r"before starts_on")],
+    "PATCH /api/v1/recruitment-campaigns/{id}": [("ends_on", r"before starts_on")],
 }
 ANY_OPERATION_RULES = [
     # A cursor is opaque: only one this list issued is accepted (src/http/pagination.rs). The
@@ -215,6 +220,8 @@ ARCHIVING_DELETES = {
     "DELETE /api/v1/bulletins/{id}",
     # a competitor is archived; its observations stay readable (src/competitors/store.rs)
     "DELETE /api/v1/competitors/{id}",
+    # a recruitment campaign is archived; its funnel stays readable (src/recruitment/store.rs)
+    "DELETE /api/v1/recruitment-campaigns/{id}",
 }
 
 

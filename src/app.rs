@@ -47,6 +47,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::meetings::routes)
         .configure(crate::contracts::routes)
         .configure(crate::competitors::routes)
+        .configure(crate::recruitment::routes)
         .configure(crate::notify::routes)
         .configure(crate::bots::routes);
 }

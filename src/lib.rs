@@ -23,6 +23,7 @@ pub mod ops;
 pub mod partners;
 pub mod performance;
 pub mod platforms;
+pub mod recruitment;
 pub mod state;
 pub mod targets;
 pub mod telemetry;

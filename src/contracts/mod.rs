@@ -15,7 +15,7 @@ pub mod renewal;
 pub mod risks;
 pub mod store;
 pub mod terms;
-mod whole;
+pub mod whole;
 
 /// The services of the room, in the order the OpenAPI document lists them.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,5 +1,6 @@
 //! Whole numbers as JSON Schema means them: `9` and `9.0` are both the integer 9 (a Python client
-//! sends `9.0` for a float that holds a whole value); `9.5` is not an integer.
+//! sends `9.0` for a float that holds a whole value); `9.5` is not an integer. Public because other
+//! rooms that take money (recruitment campaigns) read amounts the same way.
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;

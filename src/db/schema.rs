@@ -29,6 +29,9 @@ diesel::table! {
         owner -> Nullable<Text>,
         next_review_at -> Nullable<Timestamp>,
         notes -> Nullable<Text>,
+        source -> Nullable<Text>,
+        campaign_id -> Nullable<Text>,
+        activated_at -> Nullable<Timestamp>,
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -588,3 +591,24 @@ diesel::table! {
 
 diesel::joinable!(targets -> partners (partner_id));
 diesel::allow_tables_to_appear_in_same_query!(targets, partners);
+// ---- recruitment ----
+
+diesel::table! {
+    recruitment_campaigns (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        starts_on -> Text,
+        ends_on -> Nullable<Text>,
+        region -> Nullable<Text>,
+        cost_minor -> BigInt,
+        currency -> Text,
+        notes -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        archived_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(recruitment_campaigns, partners);

@@ -108,6 +108,8 @@ codes! {
     TargetNotFound => "target_not_found": "no target with this id is visible to the key",
     TargetExists => "target_exists": "the partner already has a target for this period and metric",
     TargetAgreed => "target_agreed": "an agreed target is a joint commitment and no longer changes",
+    RecruitmentCampaignNotFound => "recruitment_campaign_not_found": "no recruitment campaign with this id",
+    RecruitmentCampaignArchived => "recruitment_campaign_archived": "the recruitment campaign is archived and can no longer change",
     // Bots, webhooks, deliveries
     BotChannelNotFound => "bot_channel_not_found": "no bot channel with this id",
     ChatIdTaken => "chat_id_taken": "another bot channel of the platform has this chat_id",

@@ -31,6 +31,7 @@ use crate::meetings::events::{
 use crate::notify::deliveries::events::DeliveryDead;
 use crate::partners::events::{PartnerSnapshot, PartnerStatusChanged, PartnerUpdated};
 use crate::partners::model::Partner;
+use crate::recruitment::events::{CampaignSnapshot, CampaignUpdated};
 
 /// Declares the enum, its list of type names and `event_type` from one table, so a variant, its
 /// wire name and the list cannot drift apart.
@@ -113,13 +114,16 @@ domain_events! {
     "target.agreed" => TargetAgreed(TargetEvent),
     /// From the missed-target scan, once per target: its period ended below target.
     "target.missed" => TargetMissed(TargetEvent),
+    "recruitment_campaign.created" => RecruitmentCampaignCreated(CampaignSnapshot),
+    "recruitment_campaign.updated" => RecruitmentCampaignUpdated(CampaignUpdated),
+    "recruitment_campaign.archived" => RecruitmentCampaignArchived(CampaignSnapshot),
 }
 
 /// What an event is about, as the outbox stores it beside the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
     /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery`,
-    /// `competitor` or `target`.
+    /// `competitor`, `target` or `recruitment_campaign`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -339,6 +343,22 @@ impl Concerns for TargetEvent {
         Vec::new()
     }
 }
+
+/// A campaign concerns no single partner.
+macro_rules! about_the_campaign {
+    ($($payload:ty),+) => {$(
+        impl Concerns for $payload {
+            fn subject(&self) -> Subject<'_> {
+                Subject { resource_type: "recruitment_campaign", resource_id: &self.campaign.id, partner_id: None }
+            }
+            fn listed_partners(&self) -> Vec<&str> {
+                Vec::new()
+            }
+        }
+    )+};
+}
+
+about_the_campaign!(CampaignSnapshot, CampaignUpdated);
 
 #[cfg(test)]
 mod tests {

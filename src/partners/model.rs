@@ -38,6 +38,15 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// How the partner came to us (新渠道拓展): through a recruitment campaign of one of these kinds
+    /// (`campaign_id` names it), or `inbound` (it approached us itself).
+    PartnerSource {
+        TradeShow => "trade_show", Seminar => "seminar", OnlineMarketing => "online_marketing",
+        Partnership => "partnership", Referral => "referral", Other => "other", Inbound => "inbound",
+    }
+}
+
 impl PartnerKind {
     /// The channel type a kind belongs to; `other` fits either.
     pub fn channel_type(self) -> Option<ChannelType> {
@@ -79,6 +88,14 @@ pub struct Partner {
     #[diesel(serialize_as = UtcTime)]
     pub next_review_at: Option<DateTime<Utc>>,
     pub notes: Option<String>,
+    /// How the partner came to us.
+    pub source: Option<PartnerSource>,
+    /// The recruitment campaign that brought the partner in.
+    pub campaign_id: Option<String>,
+    /// When the partner first became `active` (kept when it is later suspended or terminated;
+    /// the recruitment funnel measures time to active from it). Set by the service.
+    #[diesel(serialize_as = UtcTime)]
+    pub activated_at: Option<DateTime<Utc>>,
     /// Grows by one with every change; the `ETag` is this number in quotes.
     pub version: i64,
     #[diesel(serialize_as = UtcTime)]
@@ -113,6 +130,10 @@ pub struct PartnerCreate {
     pub next_review_at: Option<DateTime<Utc>>,
     #[schema(min_length = 1, max_length = 10000)]
     pub notes: Option<String>,
+    pub source: Option<PartnerSource>,
+    /// A current recruitment campaign.
+    #[schema(format = Uuid)]
+    pub campaign_id: Option<String>,
 }
 
 /// A JSON merge patch: absent fields stay, `null` clears an optional field. `status` moves the
@@ -141,6 +162,12 @@ pub struct PartnerUpdate {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(min_length = 1, max_length = 10000)]
     pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub source: Option<Option<PartnerSource>>,
+    /// A current recruitment campaign; `null` unlinks it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(format = Uuid)]
+    pub campaign_id: Option<Option<String>>,
 }
 
 /// Tells `"field": null` (clear it) from an absent field (keep it) in a merge patch.
@@ -169,11 +196,16 @@ pub struct PartnerFilter {
     /// Text search over the name (case-insensitive substring).
     #[param(min_length = 1, max_length = 200)]
     pub q: Option<String>,
+    pub source: Option<PartnerSource>,
+    /// Partners brought in by this recruitment campaign.
+    #[param(format = Uuid)]
+    pub campaign_id: Option<String>,
 }
 
 impl PartnerFilter {
     pub fn validate(&self) -> Result<(), ApiError> {
         let mut c = Check::new();
+        check_campaign_id(&mut c, self.campaign_id.as_deref());
         c.opt_text("region", self.region.as_deref(), MAX_SHORT_TEXT);
         c.opt_text("territory", self.territory.as_deref(), 100);
         c.opt_text("owner", self.owner.as_deref(), MAX_SHORT_TEXT);
@@ -206,6 +238,12 @@ fn check_common(
     c.opt_text("notes", notes, MAX_LONG_TEXT);
 }
 
+fn check_campaign_id(c: &mut Check, id: Option<&str>) {
+    if id.is_some_and(|id| uuid::Uuid::parse_str(id).is_err()) {
+        c.add("campaign_id", "must be a recruitment campaign id (UUID)");
+    }
+}
+
 fn check_kind(c: &mut Check, channel_type: ChannelType, kind: PartnerKind) {
     if let Some(expected) = kind.channel_type() {
         if expected != channel_type {
@@ -227,6 +265,7 @@ impl PartnerCreate {
             self.notes.as_deref(),
         );
         check_kind(&mut c, self.channel_type, self.kind);
+        check_campaign_id(&mut c, self.campaign_id.as_deref());
         c.finish()
     }
 }
@@ -244,6 +283,7 @@ impl PartnerUpdate {
             self.owner.as_ref().and_then(|o| o.as_deref()),
             self.notes.as_ref().and_then(|n| n.as_deref()),
         );
+        check_campaign_id(&mut c, self.campaign_id.clone().flatten().as_deref());
         if self.channel_type.is_some() || self.kind.is_some() {
             check_kind(&mut c, self.channel_type.unwrap_or(current.channel_type), self.kind.unwrap_or(current.kind));
         }
@@ -285,6 +325,12 @@ impl PartnerUpdate {
         }
         if let Some(v) = &self.notes {
             p.notes = v.clone();
+        }
+        if let Some(v) = self.source {
+            p.source = v;
+        }
+        if let Some(v) = &self.campaign_id {
+            p.campaign_id = v.as_ref().map(|id| id.to_ascii_lowercase());
         }
         p
     }
@@ -464,6 +510,8 @@ mod tests {
             owner: None,
             next_review_at: None,
             notes: None,
+            source: None,
+            campaign_id: None,
         };
         assert_eq!(input.validate().unwrap_err().errors[0].field, "kind");
         input.channel_type = ChannelType::Indirect;

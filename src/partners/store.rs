@@ -6,7 +6,9 @@ use super::model::*;
 use crate::access::Actor;
 use crate::access::Scope;
 use crate::audit;
-use crate::db::schema::{partner_contacts as pc, partner_territories as pt, partners as p};
+use crate::db::schema::{
+    partner_contacts as pc, partner_territories as pt, partners as p, recruitment_campaigns as rc,
+};
 use crate::db::{self, like_pattern, DbConn};
 use crate::error::{ApiError, Code};
 use crate::events::{self, DomainEvent};
@@ -39,7 +41,19 @@ fn write_territories(conn: &mut DbConn, partner_id: &str, territories: &[String]
     Ok(())
 }
 
+/// A partner may be linked only to a current (not archived) recruitment campaign.
+fn ensure_campaign(conn: &mut DbConn, campaign_id: Option<&str>) -> Result<(), ApiError> {
+    let Some(id) = campaign_id else { return Ok(()) };
+    let found: i64 = rc::table.filter(rc::id.eq(id).and(rc::archived_at.is_null())).count().get_result(conn)?;
+    if found == 0 {
+        return Err(ApiError::field("campaign_id", "no such recruitment campaign (or it is archived)"));
+    }
+    Ok(())
+}
+
 pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result<Partner, ApiError> {
+    let campaign_id = input.campaign_id.as_ref().map(|id| id.to_ascii_lowercase());
+    ensure_campaign(conn, campaign_id.as_deref())?;
     ensure_name_free(conn, &input.name, None)?;
     let now = db::now().and_utc();
     let partner = Partner {
@@ -55,6 +69,9 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &PartnerCreate) -> Result
         owner: input.owner.clone(),
         next_review_at: input.next_review_at.map(db::stored_precision),
         notes: input.notes.clone(),
+        source: input.source,
+        campaign_id,
+        activated_at: None,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -152,6 +169,12 @@ pub fn list(
     if let Some(v) = &filter.q {
         q = q.filter(p::name_key.like(like_pattern(&name_key(v))).escape('\\'));
     }
+    if let Some(v) = filter.source {
+        q = q.filter(p::source.eq(v));
+    }
+    if let Some(v) = &filter.campaign_id {
+        q = q.filter(p::campaign_id.eq(v.to_ascii_lowercase()));
+    }
     if let Some(after) = &page.after {
         q = q.filter(p::id.lt(after[0].clone()));
     }
@@ -196,6 +219,13 @@ pub fn update(
     }
     let mut next = patch.apply(&current);
     next.next_review_at = next.next_review_at.map(db::stored_precision);
+    if next.campaign_id != current.campaign_id {
+        ensure_campaign(conn, next.campaign_id.as_deref())?;
+    }
+    // The first move to active is kept: the recruitment funnel measures time to active from it.
+    if next.status == PartnerStatus::Active && next.activated_at.is_none() {
+        next.activated_at = Some(db::now().and_utc());
+    }
     if name_key(&next.name) != name_key(&current.name) {
         ensure_name_free(conn, &next.name, Some(id))?;
     }
@@ -209,7 +239,8 @@ pub fn update(
     }
     audit::record(conn, actor, "update", "partner", id, changes.clone())?;
     let status_changed = next.status != current.status;
-    let other_changes = changes.as_object().is_some_and(|m| m.keys().any(|k| k != "status"));
+    // `activated_at` moves with the status and is announced by partner.status_changed.
+    let other_changes = changes.as_object().is_some_and(|m| m.keys().any(|k| k != "status" && k != "activated_at"));
     if status_changed {
         let moved = PartnerStatusChanged { partner: next.clone(), from: current.status, to: next.status };
         events::emit(conn, &DomainEvent::PartnerStatusChanged(moved))?;

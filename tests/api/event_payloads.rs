@@ -52,6 +52,8 @@ const CONTRACT_TYPES: &[&str] = &[
 ];
 const SCAN_TYPES: &[&str] = &["contract.expiring", "risk.raised"];
 const DELIVERY_TYPES: &[&str] = &["delivery.dead"];
+const RECRUITMENT_TYPES: &[&str] =
+    &["recruitment_campaign.created", "recruitment_campaign.updated", "recruitment_campaign.archived"];
 const COMPETITOR_TYPES: &[&str] =
     &["competitor.created", "competitor.observed", "competitor.updated", "competitor.archived"];
 const EVALUATION_TYPES: &[&str] = &["target.agreed", "target.missed"];
@@ -526,6 +528,18 @@ both!(evaluation_events_keep_their_wire_json, |app: TestApp| async move {
     pin.events(&app, EVALUATION_TYPES);
 });
 
+both!(recruitment_events_keep_their_wire_json, |app: TestApp| async move {
+    let mut pin = Pin::new();
+    let body = json!({"name": "2026 上海渠道招募展", "kind": "trade_show", "starts_on": "2026-03-01",
+                      "ends_on": "2026-03-03", "region": "华东", "cost_minor": 12000000, "notes": "展位 A12"});
+    let cid = id(&ok(app.post("/api/v1/recruitment-campaigns", body).send().await));
+    pin.name(&cid, "campaign:1");
+    let url = format!("/api/v1/recruitment-campaigns/{cid}");
+    ok(app.patch(&url, json!({"cost_minor": 15000000, "notes": null})).send().await);
+    assert_eq!(app.delete(&url).send().await.status, StatusCode::NO_CONTENT);
+    pin.events(&app, RECRUITMENT_TYPES);
+});
+
 #[test]
 fn every_event_type_is_pinned_by_its_fixture() {
     if blessing() {
@@ -541,6 +555,7 @@ fn every_event_type_is_pinned_by_its_fixture() {
         DELIVERY_TYPES,
         COMPETITOR_TYPES,
         EVALUATION_TYPES,
+        RECRUITMENT_TYPES,
     ]
     .concat();
     pinned.sort_unstable();

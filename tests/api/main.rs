@@ -29,6 +29,7 @@ mod partner_views;
 mod partners;
 mod performance;
 mod platform;
+mod recruitment;
 mod retry_window;
 mod room_delivery;
 mod room_messages;
