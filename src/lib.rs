@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod ops;
 pub mod partners;
 pub mod platforms;
+pub mod secrets;
 pub mod state;
 pub mod telemetry;
 pub mod validation;

@@ -28,5 +28,6 @@ mod platform;
 mod retry_window;
 mod room_delivery;
 mod room_messages;
+mod secrets;
 mod spec;
 mod wire;
