@@ -106,24 +106,29 @@ fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
     ]
 }
 
-/// One-off data upgrades, in order (see `db::upgrades`): run after the schema migrations.
-pub fn data_upgrades() -> Vec<crate::db::upgrades::Upgrade> {
+/// One-off data upgrades, in order (see `db::upgrades`): run after the schema migrations, with
+/// the settled secret key.
+pub fn data_upgrades(secret_key: Option<&crate::secrets::SecretKey>) -> Vec<crate::db::upgrades::Upgrade> {
     use crate::db::upgrades::Upgrade;
     fn comparison_keys(conn: &mut crate::db::DbConn) -> Result<usize, crate::error::ApiError> {
         Ok(crate::partners::store::rekey_names(conn)? + crate::key_accounts::store::rekey_names(conn)?)
     }
+    let sealer = secret_key.map(crate::secrets::SecretKey::sealer);
     vec![
-        Upgrade { name: "comparison_keys_v1", run: comparison_keys },
-        Upgrade { name: "contract_number_keys_v1", run: crate::contracts::store::rekey_numbers },
+        Upgrade::new("comparison_keys_v1", comparison_keys),
+        Upgrade::new("contract_number_keys_v1", crate::contracts::store::rekey_numbers),
+        Upgrade::new("sealed_secrets_v1", move |conn| crate::notify::secrets::seal_plaintext(conn, sealer.as_ref())),
     ]
 }
 
-/// Applies the schema migrations and the data upgrades (`serve` and `migrate` both do).
-pub fn migrate(db: &Db) -> Result<usize, String> {
+/// Applies the schema migrations, settles the secret key into `config` (see
+/// `notify::secrets::settle_key`) and runs the data upgrades (`serve` and `migrate` both do).
+pub fn migrate(db: &Db, config: &mut Config) -> Result<usize, String> {
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let applied = crate::db::run_migrations(&mut conn)?;
     drop(conn);
-    crate::db::upgrades::run(db, &data_upgrades())?;
+    config.notify.secret_key = crate::notify::secrets::settle_key(db, &config.notify, &config.database_url)?;
+    crate::db::upgrades::run(db, &data_upgrades(config.notify.secret_key.as_ref()))?;
     Ok(applied)
 }
 
@@ -135,9 +140,9 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database, applies migrations and binds (port 0 picks a free port).
-    pub fn build(config: Config) -> Result<Self, String> {
+    pub fn build(mut config: Config) -> Result<Self, String> {
         let db = Db::connect(&config.database_url, config.pool_size)?;
-        migrate(&db)?;
+        migrate(&db, &mut config)?;
         Self::build_with_db(config, db)
     }
 

@@ -3,6 +3,7 @@
 use std::str::FromStr;
 
 use crate::db::DbUrl;
+use crate::secrets::SecretKey;
 use crate::telemetry::LogFormat;
 
 #[derive(Debug, Clone)]
@@ -89,6 +90,25 @@ pub struct NotifyConfig {
     /// `CHANNELDESK_WECOM_TOKEN` + `CHANNELDESK_WECOM_AES_KEY` (+ `CHANNELDESK_WECOM_CORP_ID`); unset,
     /// the WeCom callback is 404.
     pub wecom: Option<WecomCallbackConfig>,
+    /// `CHANNELDESK_SECRET_KEY`: the base64 AES-256 key that robot URLs, DingTalk secrets and
+    /// webhook secrets are stored under. Unset, it is settled at start-up (`notify::secrets`):
+    /// read from the key file, or on SQLite generated into it.
+    pub secret_key: Option<SecretKey>,
+    /// `CHANNELDESK_SECRET_KEY_FILE`: where the key is kept when `CHANNELDESK_SECRET_KEY` is unset
+    /// (default on SQLite: beside the database, `<name>.secret-key`; on Postgres none).
+    pub secret_key_file: Option<std::path::PathBuf>,
+}
+
+impl NotifyConfig {
+    /// What seals and opens stored secrets; an error when no key was settled (Postgres without
+    /// `CHANNELDESK_SECRET_KEY`).
+    pub fn sealer(&self) -> Result<crate::secrets::Sealer, crate::error::ApiError> {
+        self.secret_key.as_ref().map(SecretKey::sealer).ok_or_else(|| {
+            crate::error::ApiError::internal(
+                "CHANNELDESK_SECRET_KEY is not set, so robot and webhook secrets cannot be stored or read",
+            )
+        })
+    }
 }
 
 pub const DEFAULT_OUTBOUND_ALLOW_HOSTS: &str = "qyapi.weixin.qq.com,oapi.dingtalk.com";
@@ -104,6 +124,8 @@ impl Default for NotifyConfig {
             public_base_url: None,
             dingtalk_app_secret: None,
             wecom: None,
+            secret_key: None,
+            secret_key_file: None,
         }
     }
 }
@@ -159,6 +181,10 @@ impl NotifyConfig {
             public_base_url,
             dingtalk_app_secret: secret("CHANNELDESK_DINGTALK_APP_SECRET").map(Secret::new),
             wecom,
+            secret_key: secret("CHANNELDESK_SECRET_KEY")
+                .map(|k| SecretKey::from_base64(&k).map_err(|e| format!("CHANNELDESK_SECRET_KEY {e}")))
+                .transpose()?,
+            secret_key_file: secret("CHANNELDESK_SECRET_KEY_FILE").map(std::path::PathBuf::from),
         })
     }
 }
@@ -214,6 +240,7 @@ impl Config {
             // Tests aim robots and webhooks at fake servers on loopback.
             notify: NotifyConfig {
                 outbound_allow_hosts: split_hosts(&format!("{DEFAULT_OUTBOUND_ALLOW_HOSTS},127.0.0.1")),
+                secret_key: Some(SecretKey::generate()),
                 ..NotifyConfig::default()
             },
         }
@@ -383,5 +410,11 @@ mod tests {
         let week = Config::from_lookup(env(&[("CHANNELDESK_DELIVERY_RETRY_HOURS", "168")])).expect("a week");
         assert_eq!(week.notify.delivery_retry_hours, 168);
         assert!(Config::from_lookup(env(&[("CHANNELDESK_PUBLIC_BASE_URL", "ftp://x")])).is_err());
+        let key =
+            Config::from_lookup(env(&[("CHANNELDESK_SECRET_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")]))
+                .expect("a key");
+        assert!(key.notify.secret_key.is_some() && !format!("{key:?}").contains("AAECAwQF"));
+        let short = Config::from_lookup(env(&[("CHANNELDESK_SECRET_KEY", "AAECAwQFBgcI")])).unwrap_err();
+        assert!(short.contains("CHANNELDESK_SECRET_KEY") && short.contains("32 bytes"), "{short}");
     }
 }

@@ -10,6 +10,7 @@ use channeldesk::access::Role;
 use channeldesk::api_keys::model::ApiKeyCreate;
 use channeldesk::config::Config;
 use channeldesk::db::Db;
+use channeldesk::secrets::SecretKey;
 
 /// channeldesk: channel management for key-account marketing.
 ///
@@ -33,6 +34,22 @@ enum Command {
     ApiKey(ApiKeyCommand),
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// Manage the key that stored robot URLs and robot / webhook secrets are encrypted under.
+    #[command(subcommand, name = "secret-key")]
+    SecretKey(SecretKeyCommand),
+}
+
+#[derive(Subcommand)]
+enum SecretKeyCommand {
+    /// Re-encrypt every stored secret under a new key, in one transaction. The current key is
+    /// CHANNELDESK_SECRET_KEY or the key file; the new one is --new-key or a new random key. A key
+    /// file is replaced by the new key; a key from CHANNELDESK_SECRET_KEY is printed (last line
+    /// of stdout) for you to set instead. Restart the service afterwards.
+    Rotate {
+        /// The new key: base64 of 32 bytes (e.g. `openssl rand -base64 32`).
+        #[arg(long = "new-key")]
+        new_key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -71,19 +88,19 @@ fn run(command: Command) -> Result<(), String> {
         println!("{}", channeldesk::app::spec_json());
         return Ok(());
     }
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
     channeldesk::telemetry::init(config.log_format);
     match command {
         Command::Serve => serve(config),
         Command::Migrate => {
             let db = Db::connect(&config.database_url, 1)?;
-            let applied = channeldesk::app::migrate(&db)?;
+            let applied = channeldesk::app::migrate(&db, &mut config)?;
             println!("migrations applied: {applied}");
             Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create { role, name, partner }) => {
             let db = Db::connect(&config.database_url, 1)?;
-            channeldesk::app::migrate(&db)?;
+            channeldesk::app::migrate(&db, &mut config)?;
             let input = ApiKeyCreate { name, role, partner_id: partner };
             input.validate().map_err(|e| e.to_string())?;
             let actor = Actor::system("cli");
@@ -95,8 +112,28 @@ fn run(command: Command) -> Result<(), String> {
             println!("{}", created.secret);
             Ok(())
         }
+        Command::SecretKey(SecretKeyCommand::Rotate { new_key }) => rotate_secret_key(config, new_key),
         Command::Openapi => Ok(()),
     }
+}
+
+fn rotate_secret_key(mut config: Config, new_key: Option<String>) -> Result<(), String> {
+    let given = new_key.is_some();
+    let new_key = new_key.map(|k| SecretKey::from_base64(&k).map_err(|e| format!("--new-key {e}"))).transpose()?;
+    let from_env = config.notify.secret_key.is_some();
+    let db = Db::connect(&config.database_url, 1)?;
+    channeldesk::app::migrate(&db, &mut config)?;
+    let done = channeldesk::notify::secrets::rotate_key(&db, &config.notify, &config.database_url, from_env, new_key)?;
+    println!("re-encrypted {} stored secrets under the new key", done.count);
+    match &done.key_file {
+        Some(file) => println!("the new key is in {}; restart the service", file.display()),
+        None if given => println!("set CHANNELDESK_SECRET_KEY to the new key on every replica and restart"),
+        None => {
+            println!("set CHANNELDESK_SECRET_KEY to this new key on every replica and restart:");
+            println!("{}", done.new_key.to_base64());
+        }
+    }
+    Ok(())
 }
 
 fn serve(config: Config) -> Result<(), String> {

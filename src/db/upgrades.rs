@@ -9,33 +9,45 @@ use super::schema::data_upgrades as du;
 use super::{Backend, Db, DbConn};
 use crate::error::ApiError;
 
-/// A named upgrade; `run` returns how many rows it changed.
-#[derive(Clone, Copy)]
+/// The work of an upgrade: returns how many rows it changed.
+pub type UpgradeFn = dyn Fn(&mut DbConn) -> Result<usize, ApiError> + Send + Sync;
+
+/// A named upgrade. It may capture what it needs from start-up (the secret key).
+#[derive(Clone)]
 pub struct Upgrade {
     pub name: &'static str,
-    pub run: fn(&mut DbConn) -> Result<usize, ApiError>,
+    pub run: std::sync::Arc<UpgradeFn>,
+}
+
+impl Upgrade {
+    pub fn new(
+        name: &'static str,
+        run: impl Fn(&mut DbConn) -> Result<usize, ApiError> + Send + Sync + 'static,
+    ) -> Self {
+        Self { name, run: std::sync::Arc::new(run) }
+    }
 }
 
 /// Runs every upgrade not yet recorded, in order. Returns the names that ran now.
 pub fn run(db: &Db, upgrades: &[Upgrade]) -> Result<Vec<&'static str>, String> {
     let mut ran = Vec::new();
     for upgrade in upgrades {
-        let upgrade = *upgrade;
+        let (name, run) = (upgrade.name, upgrade.run.clone());
         let done = db
             .write_blocking(move |conn| {
-                if !claim(conn, upgrade.name)? {
+                if !claim(conn, name)? {
                     return Ok(false);
                 }
-                let changed = (upgrade.run)(conn)?;
-                diesel::update(du::table.find(upgrade.name))
+                let changed = (*run)(conn)?;
+                diesel::update(du::table.find(name))
                     .set(du::changed.eq(i64::try_from(changed).unwrap_or(i64::MAX)))
                     .execute(conn)?;
-                tracing::info!(upgrade = upgrade.name, changed, "data upgrade applied");
+                tracing::info!(upgrade = name, changed, "data upgrade applied");
                 Ok(true)
             })
-            .map_err(|e| format!("data upgrade {} failed: {e}", upgrade.name))?;
+            .map_err(|e| format!("data upgrade {name} failed: {e}"))?;
         if done {
-            ran.push(upgrade.name);
+            ran.push(name);
         }
     }
     Ok(ran)

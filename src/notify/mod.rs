@@ -11,6 +11,7 @@
 //! - `checks.rs`: event-type patterns, outbound URL rules, credential masking
 //! - `route.rs`: what routing reads from an event (partners, tiers, regions, importance)
 //! - `render/`: the renderer registry (event type → message)
+//! - `secrets.rs`: which columns are encrypted, the key at start-up, the upgrade and rotation
 //! - `send.rs`: one HTTP attempt and the meaning of its answer
 //! - `worker/`: fan-out, claiming and recording, which `serve` runs
 //!
@@ -22,6 +23,7 @@ pub mod checks;
 pub mod deliveries;
 pub mod render;
 pub mod route;
+pub mod secrets;
 pub mod send;
 pub mod subscriptions;
 pub mod webhooks;

@@ -353,7 +353,8 @@ both!(a_crashed_senders_claim_expires_and_nothing_is_lost_or_doubled, |app: Test
     first.fan_out().await.unwrap();
     // A sender claims the delivery and dies before sending or recording anything.
     let now = clock.now().naive_utc();
-    let claimed = app.db.write_blocking(|conn| worker::claim(conn, now, 20, 41, 10)).unwrap();
+    let sealer = app.config.notify.sealer().unwrap();
+    let claimed = app.db.write_blocking(|conn| worker::claim(conn, now, 20, 41, 10, Some(&sealer))).unwrap();
     assert_eq!(claimed.len(), 1);
     drop(first);
     // A restarted worker does not touch it while the lease holds…

@@ -114,8 +114,9 @@ fn pg_template(server: &str) -> String {
                 .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                 .expect("drop old template");
             admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create template");
-            let db = Db::connect(&DbUrl::Postgres(with_database(server, &name)), 1).expect("connect template");
-            channeldesk::app::migrate(&db).expect("migrate template");
+            let url = DbUrl::Postgres(with_database(server, &name));
+            let db = Db::connect(&url, 1).expect("connect template");
+            channeldesk::app::migrate(&db, &mut Config::for_tests(url)).expect("migrate template");
             name
         })
         .clone()
@@ -167,11 +168,11 @@ impl TestApp {
             }
         };
         let db = Db::connect(&url, 4).expect("connect test database");
+        let mut config = Config::for_tests(url);
         if backend == Backend::Sqlite {
-            channeldesk::app::migrate(&db).expect("migrate");
+            channeldesk::app::migrate(&db, &mut config).expect("migrate");
         }
         let admin = make_key(&db, Role::Admin, "test-admin", None);
-        let config = Config::for_tests(url);
         let call = service(db.clone(), config.clone()).await;
         TestApp { call, db, config, admin, _guard: guard }
     }

@@ -34,6 +34,7 @@ mod retry_window;
 mod room_delivery;
 mod room_messages;
 mod scoping;
+mod secrets;
 mod spec;
 mod targets;
 mod wire;

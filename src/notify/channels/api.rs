@@ -37,9 +37,9 @@ pub async fn create_channel(
     caller.require_admin()?;
     let settings = body.0.settings();
     settings.validate(&state.config.notify.outbound_allow_hosts)?;
-    let actor = caller.actor();
+    let (actor, sealer) = (caller.actor(), state.config.notify.sealer()?);
     let reply = idempotency::write(&state.db, move |conn| {
-        let ch = store::create(conn, &actor, &settings)?;
+        let ch = store::create(conn, &actor, &settings, &sealer)?;
         let location = format!("/api/v1/bot-channels/{}", ch.id);
         Ok(Reply::created(&ch, location))
     })
@@ -64,8 +64,8 @@ pub async fn list_channels(
     caller.require_admin()?;
     filter.validate()?;
     let page = page.request(1)?;
-    let (filter, request) = (filter.0, page.clone());
-    let rows = state.db.read(move |conn| store::list(conn, &filter, &request)).await?;
+    let (filter, request, sealer) = (filter.0, page.clone(), state.config.notify.sealer()?);
+    let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &sealer)).await?;
     Ok(Page::by_id(rows, &page).respond(&req))
 }
 
@@ -83,7 +83,8 @@ pub async fn get_channel(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let id = path_id("id", &id)?;
-    let ch = state.db.read(move |conn| store::get(conn, &id)).await?;
+    let sealer = state.config.notify.sealer()?;
+    let ch = state.db.read(move |conn| store::get(conn, &id, &sealer)).await?;
     Ok(etag::ok(&ch))
 }
 
@@ -111,7 +112,8 @@ pub async fn update_channel(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let (actor, patch, hosts) = (caller.actor(), body.0, state.config.notify.outbound_allow_hosts.clone());
-    let ch = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch, &hosts)).await?;
+    let sealer = state.config.notify.sealer()?;
+    let ch = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch, &hosts, &sealer)).await?;
     Ok(etag::ok(&ch))
 }
 
@@ -135,8 +137,8 @@ pub async fn delete_channel(
     caller.require_admin()?;
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
-    let actor = caller.actor();
-    state.db.write(move |conn| store::delete(conn, &actor, &id, &expected)).await?;
+    let (actor, sealer) = (caller.actor(), state.config.notify.sealer()?);
+    state.db.write(move |conn| store::delete(conn, &actor, &id, &expected, &sealer)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -160,7 +162,8 @@ pub async fn test_channel(
     caller.require_admin()?;
     let id = path_id("id", &id)?;
     let rate = state.config.notify.bot_rate_per_minute;
-    let row = state.db.write(move |conn| store::reserve_test_send(conn, &id, rate)).await?;
+    let sealer = state.config.notify.sealer()?;
+    let row = state.db.write(move |conn| store::reserve_test_send(conn, &id, rate)).await?.open(&sealer)?;
     let platform = row.platform()?;
     let message = Message {
         title: "channeldesk 测试消息".into(),

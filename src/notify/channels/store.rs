@@ -1,5 +1,5 @@
 //! Bot channels in the database. A channel's robot URL and DingTalk secret are credentials: the
-//! row keeps them, every view of it (API, audit) masks them. Deleting a channel takes its
+//! row keeps them encrypted, every view of it (API, audit) masks them. Deleting a channel takes its
 //! subscriptions with it and cancels what was still waiting to be sent to it.
 
 use diesel::prelude::*;
@@ -14,7 +14,9 @@ use crate::error::{ApiError, Code};
 use crate::http::pagination::PageRequest;
 use crate::notify::checks::mask_url;
 use crate::notify::deliveries;
+use crate::notify::secrets::SecretColumn;
 use crate::platforms::Platform;
+use crate::secrets::Sealer;
 
 /// `partner_id` must name a current partner.
 fn ensure_partner(conn: &mut DbConn, field: &str, id: &str) -> Result<(), ApiError> {
@@ -26,6 +28,9 @@ fn ensure_partner(conn: &mut DbConn, field: &str, id: &str) -> Result<(), ApiErr
     Ok(())
 }
 
+/// A channel as stored: `webhook_url` and `secret` sealed for their row (`notify::secrets`).
+/// [`open`](Self::open) gives the plaintext copy the rest of this file works with, and
+/// [`sealed`](Self::sealed) turns such a copy back into what is written.
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
 #[diesel(table_name = bc)]
 #[diesel(treat_none_as_null = true)]
@@ -49,7 +54,22 @@ impl ChannelRow {
         Platform::from_db(&self.platform)
     }
 
-    /// The channel as the API shows it: credentials masked.
+    /// The row with its credentials in plaintext.
+    pub fn open(mut self, sealer: &Sealer) -> Result<Self, ApiError> {
+        self.webhook_url = SecretColumn::ChannelUrl.open(sealer, &self.id, &self.webhook_url)?;
+        self.secret = self.secret.map(|s| SecretColumn::ChannelSecret.open(sealer, &self.id, &s)).transpose()?;
+        Ok(self)
+    }
+
+    /// An opened row as it is written: credentials sealed, each under a fresh nonce.
+    fn sealed(&self, sealer: &Sealer) -> Self {
+        let mut row = self.clone();
+        row.webhook_url = SecretColumn::ChannelUrl.seal(sealer, &self.id, &self.webhook_url);
+        row.secret = self.secret.as_ref().map(|s| SecretColumn::ChannelSecret.seal(sealer, &self.id, s));
+        row
+    }
+
+    /// The channel as the API shows it (from an opened row): credentials masked.
     pub fn to_model(&self) -> Result<BotChannel, ApiError> {
         Ok(BotChannel {
             id: self.id.clone(),
@@ -116,7 +136,7 @@ fn ensure_chat_free(conn: &mut DbConn, s: &ChannelSettings, except: Option<&str>
     Ok(())
 }
 
-pub fn create(conn: &mut DbConn, actor: &Actor, s: &ChannelSettings) -> Result<BotChannel, ApiError> {
+pub fn create(conn: &mut DbConn, actor: &Actor, s: &ChannelSettings, sealer: &Sealer) -> Result<BotChannel, ApiError> {
     if let Some(pid) = &s.partner_id {
         ensure_partner(conn, "partner_id", pid)?;
     }
@@ -136,7 +156,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, s: &ChannelSettings) -> Result<B
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(bc::table).values(&row).execute(conn).map_err(|e| {
+    diesel::insert_into(bc::table).values(row.sealed(sealer)).execute(conn).map_err(|e| {
         if db::is_unique_violation(&e) {
             chat_taken()
         } else {
@@ -147,18 +167,23 @@ pub fn create(conn: &mut DbConn, actor: &Actor, s: &ChannelSettings) -> Result<B
     row.to_model()
 }
 
-/// The stored channel with its credentials (for senders; the API shows `to_model`).
+/// The channel as stored (credentials sealed).
 pub fn row(conn: &mut DbConn, id: &str) -> Result<ChannelRow, ApiError> {
     let row: Option<ChannelRow> = bc::table.find(id).select(ChannelRow::as_select()).first(conn).optional()?;
     row.ok_or_else(|| ApiError::not_found(Code::BotChannelNotFound))
 }
 
-pub fn get(conn: &mut DbConn, id: &str) -> Result<BotChannel, ApiError> {
-    row(conn, id)?.to_model()
+pub fn get(conn: &mut DbConn, id: &str, sealer: &Sealer) -> Result<BotChannel, ApiError> {
+    row(conn, id)?.open(sealer)?.to_model()
 }
 
 /// Newest first.
-pub fn list(conn: &mut DbConn, f: &BotChannelFilter, page: &PageRequest) -> Result<Vec<BotChannel>, ApiError> {
+pub fn list(
+    conn: &mut DbConn,
+    f: &BotChannelFilter,
+    page: &PageRequest,
+    sealer: &Sealer,
+) -> Result<Vec<BotChannel>, ApiError> {
     let mut q = bc::table.into_boxed();
     if let Some(p) = f.platform {
         q = q.filter(bc::platform.eq(p.as_str()));
@@ -174,7 +199,7 @@ pub fn list(conn: &mut DbConn, f: &BotChannelFilter, page: &PageRequest) -> Resu
     }
     let rows: Vec<ChannelRow> =
         q.order(bc::id.desc()).limit(page.limit + 1).select(ChannelRow::as_select()).load(conn)?;
-    rows.iter().map(ChannelRow::to_model).collect()
+    rows.into_iter().map(|r| r.open(sealer)?.to_model()).collect()
 }
 
 pub fn update(
@@ -184,8 +209,9 @@ pub fn update(
     expected: &Option<Vec<i64>>,
     patch: &BotChannelUpdate,
     allow_hosts: &[String],
+    sealer: &Sealer,
 ) -> Result<BotChannel, ApiError> {
-    let current = row(conn, id)?;
+    let current = row(conn, id)?.open(sealer)?;
     let next_settings = patch.apply(&current.settings()?);
     next_settings.validate(allow_hosts)?;
     crate::http::etag::check(expected, current.version)?;
@@ -210,7 +236,7 @@ pub fn update(
     next.version = current.version + 1;
     next.updated_at = db::now();
     let n = diesel::update(bc::table.filter(bc::id.eq(id).and(bc::version.eq(current.version))))
-        .set(&next)
+        .set(next.sealed(sealer))
         .execute(conn)
         .map_err(|e| if db::is_unique_violation(&e) { chat_taken() } else { e.into() })?;
     if n != 1 {
@@ -221,8 +247,14 @@ pub fn update(
 }
 
 /// Deletes a channel with its subscriptions; its undelivered messages are cancelled.
-pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i64>>) -> Result<(), ApiError> {
-    let current = row(conn, id)?;
+pub fn delete(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    expected: &Option<Vec<i64>>,
+    sealer: &Sealer,
+) -> Result<(), ApiError> {
+    let current = row(conn, id)?.open(sealer)?;
     crate::http::etag::check(expected, current.version)?;
     diesel::delete(bs::table.filter(bs::channel_id.eq(id))).execute(conn)?;
     deliveries::store::cancel_pending(conn, id, "the bot channel was deleted")?;
@@ -233,7 +265,7 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<
 
 /// Reserves a place in the robot's per-minute budget for a test message (`POST
 /// /bot-channels/{id}/test`), which counts toward the limit like any other message; returns the
-/// channel to send to, or 429 when the robot had its `rate` messages in the last minute.
+/// channel (as stored) to send to, or 429 when the robot had its `rate` messages in the last minute.
 pub fn reserve_test_send(conn: &mut DbConn, id: &str, rate: i64) -> Result<ChannelRow, ApiError> {
     let channel = row(conn, id)?;
     let now = db::now();

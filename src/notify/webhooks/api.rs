@@ -32,9 +32,9 @@ pub async fn create_webhook(
     caller.require_admin()?;
     let settings = body.0.settings();
     settings.validate(&state.config.notify.outbound_allow_hosts)?;
-    let actor = caller.actor();
+    let (actor, sealer) = (caller.actor(), state.config.notify.sealer()?);
     let reply = idempotency::write(&state.db, move |conn| {
-        let hook = store::create(conn, &actor, &settings)?;
+        let hook = store::create(conn, &actor, &settings, &sealer)?;
         let location = format!("/api/v1/webhooks/{}", hook.id);
         Ok(Reply::created(&hook, location))
     })
@@ -103,7 +103,8 @@ pub async fn update_webhook(
     let id = path_id("id", &id)?;
     let expected = etag::if_match(&req)?;
     let (actor, patch, hosts) = (caller.actor(), body.0, state.config.notify.outbound_allow_hosts.clone());
-    let hook = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch, &hosts)).await?;
+    let sealer = state.config.notify.sealer()?;
+    let hook = state.db.write(move |conn| store::update(conn, &actor, &id, &expected, &patch, &hosts, &sealer)).await?;
     Ok(etag::ok(&hook))
 }
 

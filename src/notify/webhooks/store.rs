@@ -1,4 +1,4 @@
-//! Webhooks in the database. The signing secret stays in the row; the API and the audit trail
+//! Webhooks in the database. The signing secret is stored encrypted; the API and the audit trail
 //! only say that one is set. Deleting a webhook cancels what was still waiting to be sent to it.
 
 use diesel::prelude::*;
@@ -12,7 +12,11 @@ use crate::db::{self, json as dbjson, DbConn};
 use crate::error::{ApiError, Code};
 use crate::http::pagination::PageRequest;
 use crate::notify::deliveries;
+use crate::notify::secrets::SecretColumn;
+use crate::secrets::Sealer;
 
+/// A webhook as stored: `secret` sealed for its row (`notify::secrets`); [`open`](Self::open)
+/// gives the plaintext copy, [`sealed`](Self::sealed) what is written.
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
 #[diesel(table_name = wh)]
 pub struct WebhookRow {
@@ -28,6 +32,19 @@ pub struct WebhookRow {
 }
 
 impl WebhookRow {
+    /// The row with its signing secret in plaintext.
+    pub fn open(mut self, sealer: &Sealer) -> Result<Self, ApiError> {
+        self.secret = SecretColumn::WebhookSecret.open(sealer, &self.id, &self.secret)?;
+        Ok(self)
+    }
+
+    /// An opened row as it is written: the secret sealed under a fresh nonce.
+    fn sealed(&self, sealer: &Sealer) -> Self {
+        let mut row = self.clone();
+        row.secret = SecretColumn::WebhookSecret.seal(sealer, &self.id, &self.secret);
+        row
+    }
+
     pub fn event_types(&self) -> Result<Vec<String>, ApiError> {
         dbjson::decode(&self.event_types)
     }
@@ -69,7 +86,7 @@ fn webhook_changes(old: Option<&WebhookRow>, new: Option<&WebhookRow>) -> Result
     Ok(changes)
 }
 
-pub fn create(conn: &mut DbConn, actor: &Actor, s: &WebhookSettings) -> Result<Webhook, ApiError> {
+pub fn create(conn: &mut DbConn, actor: &Actor, s: &WebhookSettings, sealer: &Sealer) -> Result<Webhook, ApiError> {
     let now = db::now();
     let row = WebhookRow {
         id: db::new_id(),
@@ -82,7 +99,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, s: &WebhookSettings) -> Result<W
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(wh::table).values(&row).execute(conn)?;
+    diesel::insert_into(wh::table).values(row.sealed(sealer)).execute(conn)?;
     audit::record(conn, actor, "create", "webhook", &row.id, webhook_changes(None, Some(&row))?)?;
     row.to_model()
 }
@@ -113,8 +130,9 @@ pub fn update(
     expected: &Option<Vec<i64>>,
     patch: &WebhookUpdate,
     allow_hosts: &[String],
+    sealer: &Sealer,
 ) -> Result<Webhook, ApiError> {
-    let current = row(conn, id)?;
+    let current = row(conn, id)?.open(sealer)?;
     let s = patch.apply(&current.settings()?);
     s.validate(allow_hosts)?;
     crate::http::etag::check(expected, current.version)?;
@@ -131,7 +149,7 @@ pub fn update(
     next.version = current.version + 1;
     next.updated_at = db::now();
     let n = diesel::update(wh::table.filter(wh::id.eq(id).and(wh::version.eq(current.version))))
-        .set(&next)
+        .set(next.sealed(sealer))
         .execute(conn)?;
     if n != 1 {
         return Err(ApiError::version_mismatch());

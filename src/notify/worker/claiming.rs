@@ -15,6 +15,7 @@ use crate::notify::deliveries::model::{DeliveryStatus, TargetKind};
 use crate::notify::deliveries::store::DeliveryRow;
 use crate::notify::send::Destination;
 use crate::notify::webhooks::store::WebhookRow;
+use crate::secrets::Sealer;
 
 diesel::alias!(crate::db::schema::deliveries as earlier: EarlierDeliveries);
 
@@ -36,6 +37,7 @@ pub fn claim(
     rate: i64,
     lease_secs: i64,
     limit: i64,
+    sealer: Option<&Sealer>,
 ) -> Result<Vec<Claimed>, ApiError> {
     let heads = due_heads(conn, now, limit)?;
     if heads.is_empty() {
@@ -46,7 +48,7 @@ pub fn claim(
     let mut claimed = Vec::new();
     for id in lock_claimable(conn, heads, now)? {
         let row: DeliveryRow = d::table.find(&id).select(DeliveryRow::as_select()).first(conn)?;
-        let Some(destination) = destination(conn, &row, now, rate)? else { continue };
+        let Some(destination) = destination(conn, &row, now, rate, sealer)? else { continue };
         let bodies: Vec<Value> = dbjson::decode(&row.body)?;
         let Some(body) = bodies.get(row.parts_sent as usize).cloned() else {
             // Every part went out (a crash between the last send and its record): done.
@@ -110,7 +112,10 @@ fn destination(
     row: &DeliveryRow,
     now: NaiveDateTime,
     rate: i64,
+    sealer: Option<&Sealer>,
 ) -> Result<Option<Destination>, ApiError> {
+    // Credentials are opened only for a message that goes now; without a key none can.
+    let sealer = || sealer.ok_or_else(|| ApiError::internal("CHANNELDESK_SECRET_KEY is not set: cannot send"));
     let a_minute_later = now + chrono::Duration::seconds(RATE_WINDOW_SECS);
     match TargetKind::from_db(&row.target_kind)? {
         TargetKind::BotChannel => {
@@ -129,6 +134,7 @@ fn destination(
                 postpone(conn, &row.id, frees_at)?;
                 return Ok(None);
             }
+            let ch = ch.open(sealer()?)?;
             let platform = ch.platform()?;
             Ok(Some(Destination::Robot { platform, webhook_url: ch.webhook_url, secret: ch.secret }))
         }
@@ -143,6 +149,7 @@ fn destination(
                 postpone(conn, &row.id, a_minute_later)?;
                 return Ok(None);
             }
+            let hook = hook.open(sealer()?)?;
             Ok(Some(Destination::Webhook { url: hook.url, secret: hook.secret }))
         }
     }

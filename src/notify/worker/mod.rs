@@ -87,7 +87,9 @@ impl Worker {
     pub async fn send_due(&self) -> Result<usize, ApiError> {
         let now = self.now();
         let (rate, lease) = (self.config.bot_rate_per_minute, lease_secs(&self.config));
-        let claimed = self.db.write(move |conn| claim(conn, stored(now), rate, lease, SEND_BATCH)).await?;
+        let sealer = self.config.secret_key.as_ref().map(crate::secrets::SecretKey::sealer);
+        let claimed =
+            self.db.write(move |conn| claim(conn, stored(now), rate, lease, SEND_BATCH, sealer.as_ref())).await?;
         let timeout = self.config.delivery_timeout_ms;
         let attempts = futures_util::future::join_all(
             claimed.iter().map(|c| send::send(&self.client, &c.destination, &c.body, now, timeout)),
