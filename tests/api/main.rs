@@ -11,6 +11,7 @@ mod api_keys;
 mod audit;
 mod bulletins;
 mod calendar;
+mod calendar_feeds;
 mod callbacks;
 mod chat_commands;
 mod contacts;
