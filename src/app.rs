@@ -71,6 +71,7 @@ pub fn routes_app(
         .into_utoipa_app()
         .openapi(doc)
         .configure(crate::ops::routes)
+        .configure(crate::meetings::public_routes)
         .service(scope::scope("/api/v1").configure(api_v1))
         .split_for_parts()
 }

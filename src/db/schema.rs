@@ -172,6 +172,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bulletin_recipients,
     meeting_series,
     meetings,
+    calendar_feeds,
     meeting_partners,
     action_items,
     bot_channels,
@@ -295,6 +296,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Text,
+        api_key_id -> Text,
+        token_hash -> Text,
+        filters -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(calendar_feeds -> api_keys (api_key_id));
 diesel::joinable!(meetings -> meeting_series (series_id));
 diesel::joinable!(meeting_partners -> meetings (meeting_id));
 diesel::joinable!(action_items -> meetings (meeting_id));

@@ -78,6 +78,7 @@ codes! {
     MeetingSeriesNotFound => "meeting_series_not_found": "no meeting series with this id is visible to the key",
     SeriesCancelled => "series_cancelled": "the series is cancelled and can no longer change",
     NoScheduledOccurrences => "no_scheduled_occurrences": "no scheduled occurrence of the series is in range of the edit",
+    CalendarFeedNotFound => "calendar_feed_not_found": "no current calendar feed with this id or token (never made, revoked, or its key revoked)",
     // Bulletins
     BulletinNotFound => "bulletin_not_found": "no bulletin with this id is visible to the key",
     BulletinNotEditable => "bulletin_not_editable": "a published bulletin's content cannot change; `errors[]` names the fields",

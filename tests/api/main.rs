@@ -12,6 +12,7 @@ mod architecture;
 mod audit;
 mod bulletins;
 mod calendar;
+mod calendar_feeds;
 mod callbacks;
 mod chat_commands;
 mod competitors;

@@ -11,9 +11,9 @@ use crate::helpers::TestApp;
 use crate::meetings::{id_of, meeting, meeting_body};
 
 /// What identifies partner A and its people: none of it may reach partner B's key.
-struct PartnerA {
-    id: String,
-    secrets: Vec<String>,
+pub struct PartnerA {
+    pub id: String,
+    pub secrets: Vec<String>,
 }
 
 async fn contact(app: &TestApp, partner: &str, name: &str, email: &str, wecom: &str) -> Value {
@@ -25,7 +25,7 @@ async fn contact(app: &TestApp, partner: &str, name: &str, email: &str, wecom: &
 
 /// Partners A and B, two contacts each, and a joint meeting (soon, so the default feed window
 /// has it) whose attendees are all four plus one of our own staff.
-async fn joint_meeting(app: &TestApp) -> (PartnerA, String, String) {
+pub async fn joint_meeting(app: &TestApp) -> (PartnerA, String, String) {
     let a = id_of(&app.partner("甲方星辰代理").await);
     let b = id_of(&app.partner("乙方远航分销").await);
     let a1 = contact(app, &a, "赵甲一", "zhao.jiayi@a-partner.cn", "ZhaoJiaYi").await;
@@ -50,7 +50,7 @@ async fn joint_meeting(app: &TestApp) -> (PartnerA, String, String) {
 }
 
 #[track_caller]
-fn assert_nothing_of(a: &PartnerA, what: &str, body: &str) {
+pub fn assert_nothing_of(a: &PartnerA, what: &str, body: &str) {
     for secret in &a.secrets {
         assert!(!body.contains(secret.as_str()), "{what} shows partner A's {secret:?}: {body}");
     }

@@ -14,7 +14,7 @@ use crate::http::extract::Query;
 use crate::state::AppState;
 use crate::validation::path_id;
 
-const CALENDAR: &str = "text/calendar; charset=utf-8";
+pub const CALENDAR: &str = "text/calendar; charset=utf-8";
 
 /// One meeting as an iCalendar (RFC 5545) file.
 #[utoipa::path(
