@@ -27,6 +27,7 @@ use crate::meetings::events::{
 };
 use crate::partners::events::{PartnerSnapshot, PartnerStatusChanged, PartnerUpdated};
 use crate::partners::model::Partner;
+use crate::performance::events::PerformanceImported;
 use crate::targets::events::TargetEvent;
 
 /// Declares the enum, its list of type names and `event_type` from one table, so a variant, its
@@ -99,6 +100,8 @@ domain_events! {
     "contract.expiring" => ContractExpiring(ContractExpiring),
     /// From the risk scan, once per risk (code, contracts, evidence) until it clears.
     "risk.raised" => RiskRaised(RiskRaised),
+    /// A bulk import of performance or cost records (one per request, or per CLI chunk).
+    "performance.imported" => PerformanceImported(PerformanceImported),
     /// A target became agreed (created as agreed, or a draft agreed).
     "target.agreed" => TargetAgreed(TargetEvent),
     /// From the missed-target scan, once per target: its period ended below target.
@@ -290,6 +293,15 @@ impl Concerns for RiskRaised {
     }
     fn listed_partners(&self) -> Vec<&str> {
         listed(&self.partner_ids, &[])
+    }
+}
+
+impl Concerns for PerformanceImported {
+    fn subject(&self) -> Subject<'_> {
+        Subject { resource_type: "performance_import", resource_id: &self.import_id, partner_id: None }
+    }
+    fn listed_partners(&self) -> Vec<&str> {
+        Vec::new()
     }
 }
 
