@@ -13,13 +13,17 @@ pub use codes::Code;
 /// or path parameter name.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct FieldError {
+    /// The row of a bulk import the error is in (1 = the first record; 0 = the CSV header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub row: Option<u64>,
     pub field: String,
     pub message: String,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self { row: None, field: field.into(), message: message.into() }
     }
 }
 
@@ -85,7 +89,12 @@ impl ApiError {
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
+            [one @ FieldError { row: Some(row), .. }] => format!("row {row}, {}: {}", one.field, one.message),
             [one] => format!("{}: {}", one.field, one.message),
+            many if many.iter().any(|e| e.row.is_some()) => {
+                let rows: std::collections::BTreeSet<u64> = many.iter().filter_map(|e| e.row).collect();
+                format!("{} rows are invalid; nothing was written", rows.len())
+            }
             _ => format!("{} fields are invalid", errors.len()),
         };
         Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, Code::ValidationFailed, detail) }

@@ -13,6 +13,7 @@
 //!   nothing of `events/`: the outbox stays below the rooms with no import cycle.
 //! - Reading back never panics: an unknown type or a payload of another shape is an `ApiError`.
 
+use crate::performance::events::PerformanceImported;
 use crate::targets::events::TargetEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -110,6 +111,8 @@ domain_events! {
     "competitor.archived" => CompetitorArchived(CompetitorSnapshot),
     /// A new observation of the competitor's channels.
     "competitor.observed" => CompetitorObserved(CompetitorObserved),
+    /// A bulk import of performance or cost records (one per request, or per CLI chunk).
+    "performance.imported" => PerformanceImported(PerformanceImported),
     /// A target became agreed (created as agreed, or a draft agreed).
     "target.agreed" => TargetAgreed(TargetEvent),
     /// From the missed-target scan, once per target: its period ended below target.
@@ -333,6 +336,15 @@ macro_rules! about_the_competitor {
 }
 
 about_the_competitor!(CompetitorSnapshot, CompetitorUpdated, CompetitorObserved);
+
+impl Concerns for PerformanceImported {
+    fn subject(&self) -> Subject<'_> {
+        Subject { resource_type: "performance_import", resource_id: &self.import_id, partner_id: None }
+    }
+    fn listed_partners(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
 
 impl Concerns for TargetEvent {
     fn subject(&self) -> Subject<'_> {

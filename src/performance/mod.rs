@@ -5,11 +5,16 @@
 //! month of a partner); a bulk import announces itself once (`performance.imported`).
 
 pub mod costs;
+pub mod events;
+pub mod import;
+pub mod import_api;
 pub mod period;
 pub mod records;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(records::api::create)
+    cfg.service(import_api::import_performance)
+        .service(import_api::import_costs)
+        .service(records::api::create)
         .service(records::api::list)
         .service(records::api::get)
         .service(records::api::update)

@@ -56,7 +56,7 @@ const RECRUITMENT_TYPES: &[&str] =
     &["recruitment_campaign.created", "recruitment_campaign.updated", "recruitment_campaign.archived"];
 const COMPETITOR_TYPES: &[&str] =
     &["competitor.created", "competitor.observed", "competitor.updated", "competitor.archived"];
-const EVALUATION_TYPES: &[&str] = &["target.agreed", "target.missed"];
+const EVALUATION_TYPES: &[&str] = &["performance.imported", "target.agreed", "target.missed"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -513,12 +513,8 @@ both!(competitor_events_keep_their_wire_json, |app: TestApp| async move {
 both!(evaluation_events_keep_their_wire_json, |app: TestApp| async move {
     let mut pin = Pin::new();
     let a = named_partner(&app, &mut pin, "华东星辰", "partner:a").await;
-    for (period, revenue) in [("2027-01", 300000), ("2027-02", 250000), ("2027-03", 200000)] {
-        ok(app
-            .post("/api/v1/performance-records", json!({"partner_id": a, "period": period, "revenue_minor": revenue}))
-            .send()
-            .await);
-    }
+    let csv = format!("partner_id,period,revenue,units\n{a},2027-01,3000,5\n{a},2027-02,2500,4\n{a},2027-03,2000,3\n");
+    ok(app.req(Method::POST, "/api/v1/performance-records/import").raw("text/csv", csv).send().await);
     let body = json!({"partner_id": a, "period": "2027-Q1", "metric": "revenue", "target_value": 1000000});
     let tid = id(&ok(app.post("/api/v1/targets", body).send().await));
     pin.name(&tid, "target:1");

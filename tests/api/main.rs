@@ -5,6 +5,7 @@
 mod fake_robot;
 mod helpers;
 mod idempotency;
+mod import;
 
 mod advice;
 mod api_keys;

@@ -422,7 +422,7 @@ pub fn collect<T>(c: &mut Check, result: Result<T, ApiError>) -> Option<T> {
     match result {
         Ok(v) => Some(v),
         Err(e) => {
-            for FieldError { field, message } in e.errors {
+            for FieldError { field, message, .. } in e.errors {
                 c.add(field, message);
             }
             None
