@@ -4,7 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::import::ImportMode;
+crate::text_enum! {
+    /// insert: every row is a new record (an existing one is a bad row). upsert: a row for an
+    /// existing record replaces its figures (performance: same partner, month and product line;
+    /// costs: a row with the `id` of an existing cost record).
+    ImportMode { Insert => "insert", Upsert => "upsert" }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PerformanceImported {

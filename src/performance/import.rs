@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::costs::model::{CostRecord, CostRecordCreate};
+pub use super::events::ImportMode;
 use super::events::PerformanceImported;
 use super::records::model::{PerformanceRecord, PerformanceRecordCreate};
 use crate::access::Actor;
@@ -31,13 +32,6 @@ use crate::validation::Check;
 
 /// Rows one HTTP request may carry.
 pub const MAX_ROWS: usize = 50_000;
-
-crate::text_enum! {
-    /// insert: every row is a new record (an existing one is a bad row). upsert: a row for an
-    /// existing record replaces its figures (performance: same partner, month and product line;
-    /// costs: a row with the `id` of an existing cost record).
-    ImportMode { Insert => "insert", Upsert => "upsert" }
-}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
