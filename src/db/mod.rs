@@ -292,27 +292,17 @@ impl Db {
         T: Send + 'static,
     {
         let deadline = Instant::now() + MAX_WAIT;
+        let (turn, permit) = match self.backend {
+            Backend::Sqlite => (Some(self.writers_turn(deadline).await?), None),
+            Backend::Postgres => (None, Some(self.admit(deadline).await?)),
+        };
         let db = self.clone();
-        match self.backend {
-            Backend::Sqlite => {
-                let turn = self.writers_turn(deadline).await?;
-                crate::telemetry::run_blocking(move || {
-                    let _turn = turn;
-                    db.write_until(deadline, f)
-                })
-                .await
-                .map_err(blocking_failed)?
-            }
-            Backend::Postgres => {
-                let permit = self.admit(deadline).await?;
-                crate::telemetry::run_blocking(move || {
-                    let _permit = permit;
-                    db.write_until(deadline, f)
-                })
-                .await
-                .map_err(blocking_failed)?
-            }
-        }
+        crate::telemetry::run_blocking(move || {
+            let _held = (turn, permit);
+            db.write_until(deadline, f)
+        })
+        .await
+        .map_err(blocking_failed)?
     }
 
     /// The SQLite writer's turn, in arrival order, by `deadline`. Like an admission permit it moves
