@@ -97,6 +97,27 @@ async fn partner_a_and_a_joint_meeting_with(app: &TestApp, b: &str) -> PartnerA 
     ids.push(id(&contract));
     secrets.extend(["HT-JIA-SECRET-001".to_string(), "甲方代理协议".to_string(), id(&contract)]);
 
+    let record = created(
+        app,
+        "/api/v1/performance-records",
+        json!({"partner_id": a_id, "period": "2026-10", "revenue_minor": 123456, "notes": "甲方业绩备注"}),
+    )
+    .await;
+    let cost = created(
+        app,
+        "/api/v1/cost-records",
+        json!({"partner_id": a_id, "period": "2026-10", "category": "operating", "amount_minor": 4321, "notes": "甲方成本备注"}),
+    )
+    .await;
+    let target = created(
+        app,
+        "/api/v1/targets",
+        json!({"partner_id": a_id, "period": "2026-Q4", "metric": "revenue", "target_value": 999000}),
+    )
+    .await;
+    ids.extend([id(&record), id(&cost), id(&target)]);
+    secrets.extend(["甲方业绩备注".to_string(), "甲方成本备注".to_string(), id(&record), id(&cost), id(&target)]);
+
     let account = app.key_account("甲方独家客户").await;
     let account_id = id(&account);
     let assignment = created(
