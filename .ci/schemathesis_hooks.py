@@ -198,6 +198,19 @@ CROSS_FIELD_AND_STATE_RULES = {
     # (src/recruitment/model.rs check).
     "POST /api/v1/recruitment-campaigns": [("ends_on", r"before starts_on")],
     "PATCH /api/v1/recruitment-campaigns/{id}": [("ends_on", r"before starts_on")],
+    # Evaluation (src/performance/, src/targets/): a record or target names a current partner
+    # (an import row too: its errors carry the row number and the same field); a month range may
+    # not run backwards; a target's meeting must exist and have the target's partner.
+    "POST /api/v1/performance-records": [("partner_id", r"no such partner")],
+    "POST /api/v1/performance-records/import": [("partner_id", r"no such partner")],
+    "POST /api/v1/cost-records": [("partner_id", r"no such partner")],
+    "POST /api/v1/cost-records/import": [("partner_id", r"no such partner")],
+    "GET /api/v1/performance-records": [("period_to", r"before period_from")],
+    "GET /api/v1/cost-records": [("period_to", r"before period_from")],
+    "POST /api/v1/targets": [("partner_id", r"no such partner"), ("meeting_id", r"no such meeting|meeting's partners")],
+    "PATCH /api/v1/targets/{id}": [("meeting_id", r"no such meeting|meeting's partners")],
+    # A calendar feed's window: `to` after `from`, at most 400 days (src/meetings/calendar/model.rs).
+    "POST /api/v1/calendar-feeds": [("to", r"after from|at most 400 days"), ("partner_id", r"partner")],
 }
 ANY_OPERATION_RULES = [
     # A cursor is opaque: only one this list issued is accepted (src/http/pagination.rs). The

@@ -92,14 +92,53 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => ApiError::validation(vec![data_error(&path, &inner.to_string())]),
-                _ => ApiError::bad_request(Code::MalformedJson, format!("the body is not valid JSON: {inner}")),
-            });
+            if inner.classify() != serde_json::error::Category::Data {
+                return Err(ApiError::bad_request(Code::MalformedJson, format!("the body is not valid JSON: {inner}")));
+            }
+            if inner.to_string().starts_with("invalid type: floating point") {
+                if let Some(value) = retry_with_whole_numbers(body) {
+                    return value;
+                }
+            }
+            return Err(ApiError::validation(vec![data_error(&path, &inner.to_string())]));
         }
     };
     de.end().map_err(|e| ApiError::bad_request(Code::MalformedJson, format!("the body is not valid JSON: {e}")))?;
     Ok(value)
+}
+
+/// JSON has one number type: `68.0` is the integer 68 to JSON Schema (and to a client whose
+/// language has only doubles), but serde refuses it for an integer field. Only on that error, the
+/// body is read again with every whole-valued float turned into an integer, so the common path
+/// parses once. `None` when the body is not valid JSON after all (the first error then stands).
+fn retry_with_whole_numbers<T: DeserializeOwned>(body: &[u8]) -> Option<Result<T, ApiError>> {
+    let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if !make_whole_numbers_integers(&mut value) {
+        return None;
+    }
+    Some(serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        ApiError::validation(vec![data_error(&path, &err.into_inner().to_string())])
+    }))
+}
+
+/// Rewrites whole-valued floats that fit an `i64` as integers; true when it changed any.
+fn make_whole_numbers_integers(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            // 2^63 is exactly representable; every whole f64 below it in magnitude fits an i64.
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9_223_372_036_854_775_808.0 => {
+                // The cast is exact: f is whole and within range.
+                *value = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| make_whole_numbers_integers(v) | changed),
+        Value::Object(map) => map.values_mut().fold(false, |changed, v| make_whole_numbers_integers(v) | changed),
+        _ => false,
+    }
 }
 
 /// Turns a serde message into a field error. serde reports a missing or unknown field at the
@@ -187,6 +226,23 @@ mod tests {
         assert_eq!(field_of("  ").0, 400);
         assert_eq!(field_of(r#"{"name": "#).0, 400);
         assert_eq!(field_of(r#"{"name":"a","tiers":[]} trailing"#).0, 400);
+    }
+
+    #[test]
+    fn whole_valued_floats_are_integers() {
+        let body =
+            parse_json::<Body>(br#"{"name":"a","tiers":[{"threshold_minor":68.0},{"threshold_minor":1e15}]}"#).unwrap();
+        assert_eq!(body.tiers[0].threshold_minor, 68);
+        assert_eq!(body.tiers[1].threshold_minor, 1_000_000_000_000_000);
+        assert_eq!(
+            field_of(r#"{"name":"a","tiers":[{"threshold_minor":68.5}]}"#),
+            (422, "tiers[0].threshold_minor".into())
+        );
+        assert_eq!(
+            field_of(r#"{"name":"a","tiers":[{"threshold_minor":1e19}]}"#),
+            (422, "tiers[0].threshold_minor".into())
+        );
+        assert_eq!(field_of(r#"{"name":1.0,"tiers":[]}"#), (422, "name".into()), "a number is still not a string");
     }
 
     #[derive(Debug, Deserialize)]

@@ -109,7 +109,7 @@ pub struct TargetCreate {
     #[schema(format = Uuid)]
     pub partner_id: String,
     /// `YYYY-MM`, `YYYY-Qn` or `YYYY`. One target per partner, period and metric.
-    #[schema(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$", example = "2026-Q1")]
+    #[schema(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})(-(0[1-9]|1[0-2])|-Q[1-4])?$", example = "2026-Q1")]
     pub period: String,
     pub metric: Metric,
     /// Fen for `revenue`, a count otherwise; at least 1.
@@ -126,7 +126,7 @@ pub struct TargetCreate {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetUpdate {
-    #[schema(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$", example = "2026-Q1")]
+    #[schema(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})(-(0[1-9]|1[0-2])|-Q[1-4])?$", example = "2026-Q1")]
     pub period: Option<String>,
     pub metric: Option<Metric>,
     #[schema(minimum = 1, maximum = 12_000_000_000_000_000_i64)]
@@ -143,7 +143,7 @@ pub struct TargetFilter {
     #[param(format = Uuid)]
     pub partner_id: Option<String>,
     /// Targets of exactly this period (`YYYY-MM`, `YYYY-Qn` or `YYYY`).
-    #[param(pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
+    #[param(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})(-(0[1-9]|1[0-2])|-Q[1-4])?$")]
     pub period: Option<String>,
     pub metric: Option<Metric>,
     pub status: Option<TargetStatus>,

@@ -51,7 +51,7 @@ pub struct CostRecord {
 pub struct CostRecordCreate {
     #[schema(format = Uuid)]
     pub partner_id: String,
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-03")]
+    #[schema(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", example = "2026-03")]
     pub period: String,
     pub category: CostCategory,
     /// Minor units (fen), 0 to 10¹⁵.
@@ -68,7 +68,7 @@ pub struct CostRecordCreate {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CostRecordUpdate {
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-03")]
+    #[schema(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", example = "2026-03")]
     pub period: Option<String>,
     pub category: Option<CostCategory>,
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
@@ -86,10 +86,10 @@ pub struct CostRecordFilter {
     #[param(format = Uuid)]
     pub partner_id: Option<String>,
     /// The first month, `YYYY-MM` (included).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     pub period_from: Option<String>,
     /// The last month, `YYYY-MM` (included).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     pub period_to: Option<String>,
     pub category: Option<CostCategory>,
 }

@@ -59,7 +59,7 @@ pub struct PerformanceRecordCreate {
     #[schema(format = Uuid)]
     pub partner_id: String,
     /// The month, `YYYY-MM`.
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-03")]
+    #[schema(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", example = "2026-03")]
     pub period: String,
     /// 1–100 characters; absent for the partner's whole business. One record per partner, month
     /// and product line (compared ignoring case and width).
@@ -93,7 +93,7 @@ pub struct PerformanceRecordCreate {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PerformanceRecordUpdate {
-    #[schema(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-03")]
+    #[schema(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$", example = "2026-03")]
     pub period: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(min_length = 1, max_length = 100)]
@@ -125,10 +125,10 @@ pub struct PerformanceRecordFilter {
     #[param(format = Uuid)]
     pub partner_id: Option<String>,
     /// The first month, `YYYY-MM` (included).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     pub period_from: Option<String>,
     /// The last month, `YYYY-MM` (included).
-    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")]
     pub period_to: Option<String>,
     /// Records of this product line (compared ignoring case and width).
     #[param(min_length = 1, max_length = 100)]
