@@ -24,6 +24,10 @@
 # - All four phases run: examples (from the spec), coverage (a fixed, deterministic set of edge
 #   cases per operation, independent of N), fuzzing (at most N cases per operation) and stateful
 #   (about N scenarios chaining calls through links inferred from Location headers and ids).
+# - `--suppress-health-check too_slow`: Hypothesis aborts an operation whose data takes "too long"
+#   to generate, measured in wall time, so a loaded 2-core machine failed PATCH /contracts/{id}
+#   and three other rich bodies while a quiet one passed. Whether the API is tested must not
+#   depend on the machine's speed; the other health checks stay on.
 #   `--max-examples/-n` is the budget (measured: fuzzing and stateful grow with N, coverage does
 #   not). We never use `--max-time`: in 4.x it makes fuzzing and stateful testing repeat until the
 #   time is spent, so the amount of testing would depend on the machine's speed (DESIGN.md §6).
@@ -117,6 +121,7 @@ args=(
     --workers "$workers"
     --header "Authorization: Bearer $api_key"
     --request-timeout 30
+    --suppress-health-check too_slow
 )
 if [[ -n "${ST_SEED:-}" ]]; then
     args+=(--seed "$ST_SEED")

@@ -30,6 +30,10 @@ impl AppState {
 /// on a known path is a 405 with `Allow` rather than actix's 404.
 pub struct RouteTable {
     routes: Vec<(ResourceDef, Vec<Method>)>,
+    /// Paths whose literal segment a sibling's `{id}` also matches (`/cost-records/import` and
+    /// `/cost-records/{id}`): actix would hand a method the literal path lacks to the sibling's
+    /// handler, so these are checked before routing (see [`RouteTable::shadowed_refusal`]).
+    shadowed: Vec<(ResourceDef, Vec<Method>)>,
 }
 
 impl RouteTable {
@@ -57,11 +61,63 @@ impl RouteTable {
                 }
                 (ResourceDef::new(path.as_str()), methods)
             })
+            .collect::<Vec<(ResourceDef, Vec<Method>)>>();
+        let shadowed = routes
+            .iter()
+            .filter(|(def, _)| {
+                let sample = sample_path(def.pattern().unwrap_or(""));
+                routes.iter().any(|(other, _)| other.pattern() != def.pattern() && other.is_match(&sample))
+            })
+            .cloned()
             .collect();
-        Self { routes }
+        Self { routes, shadowed }
     }
 
+    /// The methods of the documented path `path` falls under; a literal path wins over a
+    /// sibling whose `{id}` matches it too.
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {
-        self.routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.as_slice())
+        self.shadowed.iter().chain(self.routes.iter()).find(|(def, _)| def.is_match(path)).map(|(_, m)| m.as_slice())
+    }
+
+    /// The methods to put in a 405's `Allow` when `path` is a shadowed literal path that does not
+    /// answer `method`; `None` for every other request (it is routed as usual).
+    pub fn shadowed_refusal(&self, path: &str, method: &Method) -> Option<&[Method]> {
+        self.shadowed
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .filter(|(_, methods)| !methods.contains(method))
+            .map(|(_, m)| m.as_slice())
+    }
+}
+
+/// A concrete path a pattern matches: every `{param}` segment replaced by a value.
+fn sample_path(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|segment| if segment.starts_with('{') { "0192f0c4-3b9e-7c1a-8f00-000000000000" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
+    use utoipa::openapi::OpenApiBuilder;
+
+    #[test]
+    fn a_literal_path_is_not_handed_to_its_id_sibling() {
+        let op = || OperationBuilder::new().build();
+        let paths = PathsBuilder::new()
+            .path("/api/v1/things/import", PathItem::new(HttpMethod::Post, op()))
+            .path("/api/v1/things/{id}", PathItem::new(HttpMethod::Patch, op()))
+            .path("/api/v1/things", PathItem::new(HttpMethod::Get, op()))
+            .build();
+        let table = RouteTable::from_spec(&OpenApiBuilder::new().paths(paths).build());
+        assert_eq!(table.shadowed_refusal("/api/v1/things/import", &Method::PATCH), Some(&[Method::POST][..]));
+        assert_eq!(table.shadowed_refusal("/api/v1/things/import", &Method::POST), None);
+        assert_eq!(table.shadowed_refusal("/api/v1/things/0192f0c4", &Method::PATCH), None, "ids route as usual");
+        assert_eq!(table.shadowed_refusal("/api/v1/things", &Method::DELETE), None, "not shadowed: actix's fallback");
+        assert_eq!(table.allowed("/api/v1/things/import"), Some(&[Method::POST][..]));
     }
 }

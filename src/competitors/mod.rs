@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod events;
+pub mod market_share;
 pub mod model;
 pub mod observations;
 pub mod store;
@@ -18,5 +19,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(observations::api::list)
         .service(observations::api::get)
         .service(observations::api::update)
-        .service(observations::api::delete);
+        .service(observations::api::delete)
+        .service(market_share::api::get);
 }

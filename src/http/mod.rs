@@ -46,9 +46,18 @@ pub async fn request_context(
     let method = req.method().to_string();
     let started = Instant::now();
 
-    let outcome = crate::telemetry::with_request_id(request_id.clone(), next.call(req).instrument(span.clone())).await;
+    let refused = state
+        .as_ref()
+        .and_then(|s| s.routes.shadowed_refusal(req.path(), req.method()))
+        .map(|allow| method_not_allowed(req.method(), allow));
+    let outcome = match refused {
+        Some(err) => Ok(req.into_response(actix_web::ResponseError::error_response(&err))),
+        None => crate::telemetry::with_request_id(request_id.clone(), next.call(req).instrument(span.clone()))
+            .await
+            .map(ServiceResponse::map_into_boxed_body),
+    };
     let mut res = match outcome {
-        Ok(res) => as_problem(res.map_into_boxed_body(), &request_id).await,
+        Ok(res) => as_problem(res, &request_id).await,
         // An error that escaped as `Err` is rendered by actix from the error: make it ours.
         Err(err) => {
             let status = err.as_response_error().status_code();
@@ -125,15 +134,17 @@ pub fn problem_for_status(status: StatusCode, request_id: &str) -> reply::Reply 
 /// The app's default service: 405 with `Allow` on a known path, else 404; both problem+json.
 pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.routes.allowed(req.path()) {
-        Some(methods) => {
-            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-            Err(ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                Code::MethodNotAllowed,
-                format!("{} is not allowed here; allowed: {allow}", req.method()),
-            )
-            .with_header(header::ALLOW, allow))
-        }
+        Some(methods) => Err(method_not_allowed(req.method(), methods)),
         None => Err(ApiError::not_found(Code::RouteNotFound)),
     }
+}
+
+fn method_not_allowed(method: &Method, allowed: &[Method]) -> ApiError {
+    let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Code::MethodNotAllowed,
+        format!("{method} is not allowed here; allowed: {allow}"),
+    )
+    .with_header(header::ALLOW, allow)
 }

@@ -23,6 +23,7 @@ mod contracts;
 mod delivery;
 mod event_payloads;
 mod key_accounts;
+mod market_share;
 mod meeting_series;
 mod meetings;
 mod names;

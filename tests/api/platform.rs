@@ -26,6 +26,15 @@ both!(unknown_paths_and_wrong_methods, |app: crate::helpers::TestApp| async move
     assert_eq!(res.header("allow").as_deref(), Some("GET, PATCH, DELETE, HEAD"));
     let res = app.req(Method::DELETE, "/api/v1/partners").send().await;
     assert_eq!(res.header("allow").as_deref(), Some("GET, POST, HEAD"));
+    // `import` is a literal path beside `/cost-records/{id}`: a PATCH must not reach the record's
+    // handler (which would read the body and answer 422), and nothing may be written.
+    for path in ["/api/v1/cost-records/import", "/api/v1/performance-records/import"] {
+        let res = app.patch(path, json!({"records": []})).send().await;
+        res.problem(405, "method_not_allowed");
+        assert_eq!(res.header("allow").as_deref(), Some("POST"), "{path}");
+        app.get(path).send().await.problem(405, "method_not_allowed");
+        app.delete(path).send().await.problem(405, "method_not_allowed");
+    }
 });
 
 both!(idempotency_key_replays_and_rejects_reuse, |app: crate::helpers::TestApp| async move {
