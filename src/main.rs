@@ -37,6 +37,11 @@ enum Command {
     /// Manage the key that stored robot URLs and robot / webhook secrets are encrypted under.
     #[command(subcommand, name = "secret-key")]
     SecretKey(SecretKeyCommand),
+    /// Fill the configured database with a realistic demo partner network (about 200 partners
+    /// with a year of performance, contracts, meetings, bulletins …) and print an admin key
+    /// (alone on the last line of stdout). A second run changes nothing.
+    #[command(name = "demo-data")]
+    DemoData,
 }
 
 #[derive(Subcommand)]
@@ -113,8 +118,40 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::SecretKey(SecretKeyCommand::Rotate { new_key }) => rotate_secret_key(config, new_key),
+        Command::DemoData => demo_data(config),
         Command::Openapi => Ok(()),
     }
+}
+
+fn demo_data(mut config: Config) -> Result<(), String> {
+    let db = Db::connect(&config.database_url, 1)?;
+    channeldesk::app::migrate(&db, &mut config)?;
+    eprintln!("loading the demo data (one transaction; about a minute on SQLite) …");
+    match channeldesk::demo::load(&db, chrono::Utc::now())? {
+        None => {
+            println!("the demo data is already loaded: nothing changed");
+            println!("(its admin key was printed the first time; make another with `channeldesk api-key create`)");
+        }
+        Some(l) => {
+            println!(
+                "loaded {} partners, {} key accounts, {} performance and {} cost records, {} targets, {} meetings, \
+                 {} bulletins, {} contracts, {} competitors, {} recruitment campaigns",
+                l.partners,
+                l.key_accounts,
+                l.performance_records,
+                l.cost_records,
+                l.targets,
+                l.meetings,
+                l.bulletins,
+                l.contracts,
+                l.competitors,
+                l.campaigns
+            );
+            println!("admin key (store it now; it is not shown again):");
+            println!("{}", l.admin_key);
+        }
+    }
+    Ok(())
 }
 
 fn rotate_secret_key(mut config: Config, new_key: Option<String>) -> Result<(), String> {

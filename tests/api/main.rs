@@ -21,6 +21,7 @@ mod contacts;
 mod contract_risks;
 mod contracts;
 mod delivery;
+mod demo_data;
 mod event_payloads;
 mod key_accounts;
 mod market_share;
