@@ -36,6 +36,7 @@ mod retry_window;
 mod room_delivery;
 mod room_messages;
 mod scoping;
+mod scorecards;
 mod secrets;
 mod spec;
 mod targets;
