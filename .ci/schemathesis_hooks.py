@@ -210,6 +210,10 @@ CROSS_FIELD_AND_STATE_RULES = {
     "GET /api/v1/cost-records": [("period_to", r"before period_from")],
     "POST /api/v1/targets": [("partner_id", r"no such partner"), ("meeting_id", r"no such meeting|meeting's partners")],
     "PATCH /api/v1/targets/{id}": [("meeting_id", r"no such meeting|meeting's partners")],
+    # Scorecards (src/scorecards/model.rs WindowParams::check): `to` not before `from` and at most
+    # 36 months after it; `weights` names each component at most once and not all 0.
+    "GET /api/v1/scorecards": [("to", r"before from|at most 36 months"), ("weights", r"twice|all be 0")],
+    "GET /api/v1/partners/{id}/scorecard": [("to", r"before from|at most 36 months"), ("weights", r"twice|all be 0")],
     # A calendar feed's window: `to` after `from`, at most 400 days (src/meetings/calendar/model.rs).
     "POST /api/v1/calendar-feeds": [("to", r"after from|at most 400 days"), ("partner_id", r"partner")],
 }

@@ -25,6 +25,7 @@ pub mod partners;
 pub mod performance;
 pub mod platforms;
 pub mod recruitment;
+pub mod scorecards;
 pub mod secrets;
 pub mod state;
 pub mod targets;

@@ -29,6 +29,7 @@ use utoipa::Modify;
         (name = "costs", description = "Partners' monthly costs by category (渠道成本)"),
         (name = "competitors", description = "Competitors and their observed channels (渠道竞争分析): internal intelligence — every staff role reads it, partner keys get 403"),
         (name = "targets", description = "Joint targets (共同目标) for a month, quarter or year, with actuals and attainment"),
+        (name = "scorecards", description = "Scorecards (渠道效果/成本评估): effect weighed against cost per partner or group, month by month, as JSON, CSV or a chart"),
         (name = "recruitment", description = "Recruitment campaigns (新渠道拓展) and their funnels"),
         (name = "audit", description = "Who changed what"),
         (name = "bot-channels", description = "WeCom (企业微信) and DingTalk (钉钉) group robots and what they are sent (admin only)"),

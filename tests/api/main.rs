@@ -38,6 +38,7 @@ mod retry_window;
 mod room_delivery;
 mod room_messages;
 mod scoping;
+mod scorecards;
 mod secrets;
 mod spec;
 mod targets;
