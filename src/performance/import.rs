@@ -5,8 +5,10 @@
 //! multi-row statements (`db::insert_many`) inside the caller's one transaction.
 //!
 //! Rows are numbered from 1: the first record (in CSV, the line after the header). The HTTP
-//! import and the CLI share this code; the CLI calls it once per chunk and adds `offset` so
-//! rows are numbered through the whole file.
+//! import and the CLI share this code: the HTTP import calls [`run`] once on the whole body, the
+//! CLI (`import_file`) reads the file through one [`CsvRows`], which numbers rows through the
+//! whole file, and calls [`run`] (or [`check`] for `--dry-run`) once per chunk. The CLI also
+//! imports partners (`import_partners`).
 //!
 //! Money in CSV: `revenue` / `amount` in yuan with up to two decimals (`1234.5`), or
 //! `revenue_minor` / `amount_minor` in fen (`123450`); one of the two per file.
@@ -14,13 +16,15 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::costs::model::{CostRecord, CostRecordCreate};
 pub use super::events::ImportMode;
 use super::events::PerformanceImported;
+use super::import_rows::{checked, internal, row_error, typed};
+pub use super::import_rows::{ImportResult, Row};
 use super::records::model::{PerformanceRecord, PerformanceRecordCreate};
 use crate::access::Actor;
 use crate::audit;
@@ -28,7 +32,6 @@ use crate::db::schema::{cost_records as cr, partners as p, performance_records a
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
 use crate::events::{self, DomainEvent};
-use crate::validation::Check;
 
 /// Rows one HTTP request may carry.
 pub const MAX_ROWS: usize = 50_000;
@@ -40,18 +43,13 @@ pub struct ImportParams {
     pub mode: Option<ImportMode>,
 }
 
-/// What an import wrote.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-pub struct ImportResult {
-    pub created: u64,
-    pub updated: u64,
-}
-
 /// Which records a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Performance,
     Costs,
+    /// Partners (CLI only): the fields of `POST /api/v1/partners` that fit a flat row, plus `status`.
+    Partners,
 }
 
 impl Kind {
@@ -59,6 +57,7 @@ impl Kind {
         match self {
             Kind::Performance => "performance",
             Kind::Costs => "costs",
+            Kind::Partners => "partners",
         }
     }
 
@@ -89,6 +88,21 @@ impl Kind {
                 ("currency", Cell::Text),
                 ("notes", Cell::Text),
             ],
+            Kind::Partners => &[
+                ("name", Cell::Text),
+                ("channel_type", Cell::Text),
+                ("kind", Cell::Text),
+                ("tier", Cell::Text),
+                ("status", Cell::Text),
+                ("region", Cell::Text),
+                ("territories", Cell::List),
+                ("industries", Cell::List),
+                ("owner", Cell::Text),
+                ("next_review_at", Cell::Text),
+                ("notes", Cell::Text),
+                ("source", Cell::Text),
+                ("campaign_id", Cell::Text),
+            ],
         }
     }
 }
@@ -99,17 +113,8 @@ enum Cell {
     Int,
     /// Yuan with up to two decimals, stored as the named fen field.
     Yuan(&'static str),
-}
-
-/// One row as the JSON object its record type reads, with its number.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub number: u64,
-    pub fields: Map<String, Value>,
-}
-
-fn row_error(row: u64, field: &str, message: impl Into<String>) -> FieldError {
-    FieldError { row: Some(row), ..FieldError::new(field, message) }
+    /// Labels separated by `;` (or `；`), e.g. `上海;杭州`.
+    List,
 }
 
 /// `1234.5` yuan → 123450 fen; `None` for anything else (signs, separators, three decimals).
@@ -186,6 +191,16 @@ impl<R: std::io::Read> CsvRows<R> {
         Ok(())
     }
 
+    /// The number the next row read will have.
+    pub fn next_row(&self) -> u64 {
+        self.next
+    }
+
+    /// How far into the input the reader is, in bytes (for a progress bar).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
     /// Up to `max` rows (fewer at the end), each converted or with its errors.
     pub fn chunk(&mut self, max: usize) -> (Vec<Row>, Vec<FieldError>) {
         let (mut rows, mut errors) = (Vec::new(), Vec::new());
@@ -225,6 +240,9 @@ impl<R: std::io::Read> CsvRows<R> {
             let value = match cell {
                 None => continue,
                 Some(Cell::Text) => Value::from(text),
+                Some(Cell::List) => {
+                    Value::from(text.split([';', '；']).map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>())
+                }
                 Some(Cell::Int) => match text.parse::<i64>() {
                     Ok(n) => Value::from(n),
                     Err(_) => {
@@ -287,32 +305,6 @@ pub fn parse_body(kind: Kind, content_type: &str, body: &[u8]) -> Result<(Vec<Ro
     Ok((rows, errors))
 }
 
-/// Reads a row as `T`, naming the field that failed.
-fn typed<T: serde::de::DeserializeOwned>(row: &Row, errors: &mut Vec<FieldError>) -> Option<T> {
-    let bytes = serde_json::to_vec(&row.fields).unwrap_or_default();
-    match crate::http::extract::parse_json::<T>(&bytes) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errors.extend(e.errors.into_iter().map(|f| row_error(row.number, &f.field, f.message)));
-            None
-        }
-    }
-}
-
-/// Checks of one row on its own, as the single-record endpoints do.
-fn checked<T>(row: &Row, value: Option<T>, check: impl Fn(&T, &mut Check), errors: &mut Vec<FieldError>) -> Option<T> {
-    let value = value?;
-    let mut c = Check::new();
-    check(&value, &mut c);
-    match c.finish() {
-        Ok(()) => Some(value),
-        Err(e) => {
-            errors.extend(e.errors.into_iter().map(|f| row_error(row.number, &f.field, f.message)));
-            None
-        }
-    }
-}
-
 /// Current (not archived) partners among `ids`.
 fn current_partners(conn: &mut DbConn, ids: &BTreeSet<String>) -> Result<HashSet<String>, ApiError> {
     let ids: Vec<&String> = ids.iter().collect();
@@ -355,11 +347,6 @@ pub fn plan_performance(
         errors.sort_by_key(|e| e.row);
         Err(errors)
     }
-}
-
-/// A failure of the database itself while planning: reported as one error without a row.
-fn internal(e: ApiError) -> FieldError {
-    FieldError::new("database", e.to_string())
 }
 
 type Key = (String, String, String);
@@ -549,8 +536,10 @@ fn months<'a>(periods: impl Iterator<Item = &'a str>) -> Vec<String> {
     periods.collect::<BTreeSet<_>>().into_iter().map(str::to_string).collect()
 }
 
-/// One whole import in the caller's transaction: plan (422 listing every bad row, with the
-/// `unread` ones, nothing written), write, one audit record and one `performance.imported`.
+/// One whole import (or one CLI chunk) in the caller's transaction: plan (422 listing every bad
+/// row, with the `unread` ones, nothing written), write, one audit record and one
+/// `performance.imported` (partners: an audit record and a `partner.created` per partner, as
+/// `POST /partners` writes, and each update as `PATCH /partners/{id}` does).
 pub fn run(
     conn: &mut DbConn,
     actor: &Actor,
@@ -567,9 +556,38 @@ pub fn run(
             let plan = plan_costs(conn, rows, mode, unread).map_err(ApiError::validation)?;
             write_costs(conn, plan)?
         }
+        Kind::Partners => {
+            let plan = super::import_partners::plan(conn, rows, mode, unread).map_err(ApiError::validation)?;
+            return super::import_partners::write(conn, actor, plan);
+        }
     };
     record_import(conn, actor, kind, mode, result, periods)?;
     Ok(result)
+}
+
+/// What [`run`] would do, without writing: every bad row of the chunk, or the counts it would
+/// write (the CLI's `--dry-run`).
+pub fn check(
+    conn: &mut DbConn,
+    kind: Kind,
+    (rows, unread): (&[Row], Vec<FieldError>),
+    mode: ImportMode,
+) -> Result<ImportResult, Vec<FieldError>> {
+    let counts = |inserts: usize, updates: usize| ImportResult { created: inserts as u64, updated: updates as u64 };
+    Ok(match kind {
+        Kind::Performance => {
+            let plan = plan_performance(conn, rows, mode, unread)?;
+            counts(plan.inserts.len(), plan.updates.len())
+        }
+        Kind::Costs => {
+            let plan = plan_costs(conn, rows, mode, unread)?;
+            counts(plan.inserts.len(), plan.updates.len())
+        }
+        Kind::Partners => {
+            let plan = super::import_partners::plan(conn, rows, mode, unread)?;
+            counts(plan.inserts.len(), plan.updates.len())
+        }
+    })
 }
 
 /// The audit record and the event of an import (or of one CLI chunk).
@@ -585,6 +603,7 @@ pub fn record_import(
     let resource_type = match kind {
         Kind::Performance => "performance_record",
         Kind::Costs => "cost_record",
+        Kind::Partners => "partner",
     };
     let changes =
         serde_json::json!({"mode": mode, "created": result.created, "updated": result.updated, "periods": periods});

@@ -8,6 +8,9 @@ pub mod costs;
 pub mod events;
 pub mod import;
 pub mod import_api;
+pub mod import_file;
+pub mod import_partners;
+pub mod import_rows;
 pub mod period;
 pub mod records;
 

@@ -1,4 +1,5 @@
-//! The chat commands for meetings, bulletins, risks, expiring contracts and action items, and
+//! The chat commands for meetings, bulletins, risks, expiring contracts, action items and
+//! performance (业绩), and
 //! the partner command's sections, through the signed DingTalk and encrypted WeCom callbacks:
 //! what staff chats see, what a chat bound to a partner (or a partner's contact) sees, and replies
 //! cut to each platform's limit.
@@ -373,4 +374,58 @@ both!(long_answers_are_cut_to_each_platforms_limit, |app: TestApp| async move {
     assert!(content.len() <= format::WECOM_MARKDOWN_MAX_BYTES, "{}", content.len());
     assert!(content.starts_with("**未来 7 天的会议**\n- **") && content.contains("00季度"), "{content}");
     assert!(content.ends_with("…（内容过长，已截断）"), "{content}");
+});
+
+both!(performance_command_shows_three_full_months_growth_and_attainment, |app: TestApp| async move {
+    use channeldesk::performance::period::Month;
+    let app = configured(app).await;
+    let (a, b) = setup(&app).await;
+    let this = Month::of(Utc::now()).unwrap();
+    let month = |n: i64| this.plus(-n).unwrap().to_string();
+    for (partner, back, fen) in
+        [(&a, 4, 100_000), (&a, 3, 110_000), (&a, 2, 99_000), (&a, 1, 121_000), (&b, 1, 500_000)]
+    {
+        let body = json!({"partner_id": partner, "period": month(back), "revenue_minor": fen});
+        let res = app.post("/api/v1/performance-records", body).send().await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    }
+    // A product line's figure is not the partner's whole business; this month is not full yet.
+    for (period, line) in [(month(1), Some("服务器")), (month(0), None)] {
+        let body = json!({"partner_id": a, "period": period, "product_line": line, "revenue_minor": 9_999_999});
+        assert_eq!(app.post("/api/v1/performance-records", body).send().await.status, StatusCode::CREATED);
+    }
+    let body = json!({"partner_id": a, "period": month(1), "metric": "revenue", "target_value": 100_000});
+    assert_eq!(app.post("/api/v1/targets", body).send().await.status, StatusCode::CREATED);
+
+    let staff = ask(&app, "业绩 华东星辰", "cid-staff", "wf01").await;
+    assert!(staff.starts_with("#### 业绩：华东星辰"), "{staff}");
+    for want in ["¥1,100.00，环比 +10.0%", "¥990.00，环比 -10.0%", "¥1,210.00，环比 +22.2%", "¥3,300.00", "+230.0%"]
+    {
+        assert!(staff.contains(want), "{want} in {staff}");
+    }
+    assert!(staff.contains(&format!("{}（草案）：目标 ¥1,000.00，实际 ¥1,210.00，达成 121.0%", month(1))), "{staff}");
+    assert!(!staff.contains("99,999.99"), "neither a product line nor the current month: {staff}");
+    assert!(ask(&app, "业绩", "cid-staff", "wf01").await.contains("用法：业绩"), "staff must name a partner");
+    assert!(ask(&app, "业绩 不存在的伙伴", "cid-staff", "wf01")
+        .await
+        .contains("没有找到名称包含「不存在的伙伴」的伙伴"));
+    let partial = ask(&app, "业绩 江南", "cid-staff", "wf01").await;
+    assert!(partial.contains("业绩：江南渠道") && partial.contains("¥5,000.00"), "{partial}");
+    assert!(partial.contains("没有营收目标"), "{partial}");
+
+    // A partner's chat: its own partner without a name; another partner's name finds nothing.
+    let own = ask(&app, "业绩", "cid-a", "wf01").await;
+    assert!(own.contains("业绩：华东星辰") && own.contains("121.0%"), "{own}");
+    let other = ask(&app, "业绩 江南渠道", "cid-a", "wf01").await;
+    assert!(other.contains("没有找到") && !other.contains("5,000"), "{other}");
+    assert!(ask(&app, "performance", "cid-b", "wf01").await.contains("¥5,000.00"));
+    assert!(ask(&app, "帮助", "cid-staff", "wf01").await.contains("业绩"), "the help lists it");
+
+    // WeCom: a partner's contact is scoped to that partner; staff see any partner.
+    let contact = ask_wecom(&app, "业绩", "ZhangWei").await;
+    assert!(contact.contains("华东星辰") && contact.contains("¥1,210.00"), "{contact}");
+    let across = ask_wecom(&app, "业绩 江南渠道", "ZhangWei").await;
+    assert!(across.contains("没有找到") && !across.contains("5,000"), "{across}");
+    let staff = ask_wecom(&app, "业绩 江南渠道", "WangFang").await;
+    assert!(staff.contains("江南渠道") && staff.contains("¥5,000.00"), "{staff}");
 });

@@ -16,6 +16,7 @@ mod calendar;
 mod calendar_feeds;
 mod callbacks;
 mod chat_commands;
+mod cli_import;
 mod competitors;
 mod contacts;
 mod contract_risks;
