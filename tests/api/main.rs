@@ -21,6 +21,7 @@ mod contacts;
 mod contract_risks;
 mod contracts;
 mod delivery;
+mod evaluation_messages;
 mod event_payloads;
 mod key_accounts;
 mod meeting_series;

@@ -20,6 +20,7 @@
 pub mod bulletins;
 pub mod contracts;
 pub mod deliveries;
+pub mod evaluation;
 pub mod meetings;
 pub mod partners;
 
@@ -101,16 +102,16 @@ fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Resul
         E::ContractExpiring(p) => contracts::expiring(p, ctx),
         E::RiskRaised(p) => contracts::risk_raised(p, ctx),
         E::DeliveryDead(p) => deliveries::dead(p, ctx),
+        E::PerformanceImported(p) => evaluation::performance_imported(p, ctx),
+        E::TargetAgreed(p) => evaluation::target_agreed(p, ctx),
+        E::TargetMissed(p) => evaluation::target_missed(p, ctx),
         E::CompetitorCreated(_)
         | E::CompetitorUpdated(_)
         | E::CompetitorArchived(_)
         | E::CompetitorObserved(_)
         | E::RecruitmentCampaignCreated(_)
         | E::RecruitmentCampaignUpdated(_)
-        | E::RecruitmentCampaignArchived(_)
-        | E::PerformanceImported(_)
-        | E::TargetAgreed(_)
-        | E::TargetMissed(_) => generic(row, ctx),
+        | E::RecruitmentCampaignArchived(_) => generic(row, ctx),
     }
 }
 
