@@ -55,7 +55,7 @@ pub fn render(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Result<
         // A type this version does not know (a newer room's, a test's): its JSON is all there is.
         Err(_) if !DomainEvent::TYPES.contains(&event.event_type.as_str()) => generic(event, &mut ctx)?,
         Err(err) => {
-            tracing::warn!(event_id = %event.id, event_type = %event.event_type, error = %err, "payload does not read as its type; using the generic renderer");
+            tracing::warn!(event_id = %event.id, event_type = %event.event_type, error = %err, "payload does not read as its type; falling back");
             fallback(event, &mut ctx)?
         }
     };
