@@ -153,6 +153,15 @@ impl DomainEvent {
         ids
     }
 
+    /// A bulletin's importance, which subscriptions' `min_importance` filters on; other events
+    /// have none.
+    pub fn importance(&self) -> Option<crate::bulletins::model::Importance> {
+        match self {
+            DomainEvent::BulletinPublished(b) | DomainEvent::BulletinArchived(b) => Some(b.importance),
+            _ => None,
+        }
+    }
+
     /// The payload as the outbox stores it and webhooks send it (`data`).
     pub fn payload(&self) -> Result<Value, ApiError> {
         let failed = |why: &dyn std::fmt::Display| ApiError::internal(format!("{} event: {why}", self.event_type()));

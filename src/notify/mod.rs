@@ -10,7 +10,7 @@
 //! and what they share:
 //! - `checks.rs`: event-type patterns, outbound URL rules, credential masking
 //! - `route.rs`: what routing reads from an event (partners, tiers, regions, importance)
-//! - `render/`: the renderer registry (event type → message)
+//! - `render/`: from a typed event to a message (one renderer per event type, a generic one for the rest)
 //! - `secrets.rs`: which columns are encrypted, the key at start-up, the upgrade and rotation
 //! - `send.rs`: one HTTP attempt and the meaning of its answer
 //! - `worker/`: fan-out, claiming and recording, which `serve` runs

@@ -1,15 +1,15 @@
 //! Which channels and webhooks an event goes to: the facts routing reads from an event (the
 //! partners it concerns, a bulletin's importance), which subscriptions' filters and channels'
-//! partner bindings are matched against.
+//! partner bindings are matched against. They come from the typed event
+//! ([`DomainEvent::partner_ids`], [`DomainEvent::importance`]); an event whose row does not read
+//! as a type this version knows is routed by its row's own partner alone.
 
 use diesel::prelude::*;
-use serde_json::Value;
 
-use super::checks::type_matches;
 use crate::db::schema::partners as p;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::events::Event;
+use crate::events::{DomainEvent, Event};
 use crate::partners::model::Tier;
 
 crate::text_enum! {
@@ -49,39 +49,23 @@ impl EventFacts {
     }
 }
 
-/// Where payloads name the partners an event concerns besides its own `partner_id`, as the rooms
-/// write them: meetings, action items and series `partner_ids` (ids) and `partners`
-/// (`[{id, name}]`); bulletins `partner_ids` (the recipients resolved when it was published);
-/// contracts and risks `partner_ids` (both sides of a risk between two partners). A room whose
-/// payload says it elsewhere adds the pointer here.
-const PARTNER_ID_LISTS: &[&str] = &["/partner_ids", "/partners"];
-/// Where a bulletin's importance is, by event type (`min_importance` filters only these).
-const IMPORTANCE: &[(&str, &str)] = &[("bulletin.*", "/importance")];
-
 /// Partners are looked up in batches of this many.
 const MAX_PARTNERS: usize = 1000;
 
+/// The partners the event concerns: the subject's partner, then those its payload lists (a
+/// meeting's partners, a bulletin's recipients, both sides of a risk), each once.
+fn partners_of(event: &DomainEvent) -> Vec<String> {
+    event.partner_ids().into_iter().map(str::to_string).collect()
+}
+
 /// The facts about `event` that subscriptions filter on and channel bindings scope by.
 pub fn facts(conn: &mut DbConn, event: &Event) -> Result<EventFacts, ApiError> {
-    let mut ids: Vec<String> = event.partner_id.iter().cloned().collect();
-    for pointer in PARTNER_ID_LISTS {
-        if let Some(list) = event.payload.pointer(pointer).and_then(Value::as_array) {
-            for v in list {
-                let id = v
-                    .as_str()
-                    .or_else(|| v.get("partner_id").and_then(Value::as_str))
-                    .or_else(|| v.get("id").and_then(Value::as_str));
-                if let Some(id) = id.filter(|id| !ids.iter().any(|x| x == id)) {
-                    ids.push(id.to_string());
-                }
-            }
-        }
-    }
-    let importance = IMPORTANCE
-        .iter()
-        .filter(|(pattern, _)| type_matches(pattern, &event.event_type))
-        .find_map(|(_, ptr)| event.payload.pointer(ptr).and_then(Value::as_str))
-        .and_then(|s| s.parse::<Importance>().ok());
+    let (ids, importance) = match event.domain() {
+        Ok(typed) => (partners_of(&typed), typed.importance().and_then(|i| i.as_str().parse::<Importance>().ok())),
+        // A newer room's type, or a payload not of its type: nothing in it can be trusted to
+        // name partners, so only the row's own partner scopes it (fewer readers, never more).
+        Err(_) => (event.partner_id.iter().cloned().collect(), None),
+    };
     let mut partners = Vec::new();
     for chunk in ids.chunks(MAX_PARTNERS) {
         let rows: Vec<(String, String, Option<String>)> =

@@ -23,6 +23,7 @@ mod contract_risks;
 mod contracts;
 mod delivery;
 mod demo_data;
+mod evaluation_messages;
 mod event_payloads;
 mod key_accounts;
 mod market_share;

@@ -387,3 +387,57 @@ both!(scan_events_render_and_a_two_sided_risk_is_redacted_for_each_partner, |app
         assert!(!text.contains(other_name) && !text.contains(other_number), "the other side leaked: {text}");
     }
 });
+
+/// The pinned stored form of every event type (`tests/fixtures/events`, as
+/// `tests/api/event_payloads.rs` keeps it), as the outbox row it was.
+fn pinned_event(event_type: &str) -> Event {
+    let path = format!("{}/tests/fixtures/events/{event_type}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let row: Value = serde_json::from_str(&text.replace("\"<now>\"", "\"2026-12-01T08:00:00.123456Z\"")).expect(&path);
+    Event {
+        id: "e1".into(),
+        event_type: event_type.into(),
+        occurred_at: at("2026-12-01T08:00:00Z").naive_utc(),
+        resource_type: row["resource_type"].as_str().expect("resource_type").into(),
+        resource_id: row["resource_id"].as_str().expect("resource_id").into(),
+        partner_id: row["partner_id"].as_str().map(str::to_string),
+        payload: row["payload"].clone(),
+    }
+}
+
+/// What only the generic renderer writes: its last line names the event type.
+fn is_generic(m: &Message) -> bool {
+    m.lines.last().is_some_and(|l| l.starts_with("> 事件："))
+}
+
+// Every real payload reads as its type and gets its own renderer, for an internal chat and for
+// its partner's chat; competitor and recruitment events have none yet and read generically.
+both!(every_pinned_event_gets_its_own_renderer, |app: TestApp| async move {
+    for &event_type in channeldesk::events::DomainEvent::TYPES {
+        let event = pinned_event(event_type);
+        assert!(event.domain().is_ok(), "{event_type} reads as its type");
+        let staff = rendered(&app, &event, None);
+        let generic_on_purpose =
+            event_type.starts_with("competitor.") || event_type.starts_with("recruitment_campaign.");
+        assert_eq!(is_generic(&staff), generic_on_purpose, "{event_type}: {staff:#?}");
+        if let Some(partner) = &event.partner_id {
+            let own = rendered(&app, &event, Some(partner));
+            assert!(!is_generic(&own), "{event_type} for its partner: {own:#?}");
+        }
+    }
+});
+
+// A row whose payload is not of its type (an older shape, a hand-written one) is no error: an
+// internal chat gets the generic rendering, a partner's chat the headline only.
+both!(a_payload_not_of_its_type_falls_back, |app: TestApp| async move {
+    let mut event = pinned_event("partner.created");
+    event.payload = json!({"partner": {"name": "华东星辰", "notes": "内部备注"}});
+    let staff = rendered(&app, &event, None);
+    assert!(is_generic(&staff), "{staff:#?}");
+    assert!(all_text(&staff).contains("内部备注"), "{staff:#?}");
+    let own = rendered(&app, &event, event.partner_id.as_deref());
+    assert_eq!(
+        (own.title.as_str(), own.lines.as_slice()),
+        ("伙伴新建", ["> 事件：partner.created".to_string()].as_slice())
+    );
+});

@@ -5,16 +5,10 @@
 //!
 //! Bulletins mention no one: they have no owner, and they are addressed to partners as a whole.
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::Value;
-
-use super::{clip_chars, local_time, plain, Message, RenderContext, RenderFn};
-use crate::bulletins::model::{Attachment, Category, Importance};
+use super::{clip_chars, local_time, plain, Message, RenderContext};
+use crate::bulletins::events::BulletinSnapshot;
+use crate::bulletins::model::{Bulletin, Category, Importance};
 use crate::error::ApiError;
-use crate::events::Event;
-
-pub const RENDERERS: &[(&str, RenderFn)] = &[("bulletin.published", published), ("bulletin.archived", archived)];
 
 /// Characters of the body quoted in the message.
 const BODY_EXCERPT: usize = 300;
@@ -47,29 +41,7 @@ pub fn importance_tag(i: Importance) -> &'static str {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct BulletinView {
-    id: String,
-    title: String,
-    body: String,
-    category: Category,
-    importance: Importance,
-    #[serde(default)]
-    attachments: Vec<Attachment>,
-    #[serde(default)]
-    pinned: bool,
-    expires_at: Option<DateTime<Utc>>,
-    published_at: Option<DateTime<Utc>>,
-    archived_at: Option<DateTime<Utc>>,
-}
-
-fn bulletin_of(event: &Event) -> Result<BulletinView, ApiError> {
-    let value = event.payload.get("bulletin").cloned().unwrap_or(Value::Null);
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::internal(format!("{} payload is not a bulletin: {e}", event.event_type)))
-}
-
-fn link(b: &BulletinView) -> Option<String> {
+fn link(b: &Bulletin) -> Option<String> {
     Some(format!("/bulletins/{}", b.id))
 }
 
@@ -79,8 +51,8 @@ pub fn excerpt(body: &str, max_chars: usize) -> String {
     plain(&clip_chars(&words.join(" "), max_chars))
 }
 
-pub fn published(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let b = bulletin_of(event)?;
+pub fn published(event: &BulletinSnapshot, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let b = &event.bulletin;
     let mut lines = vec![
         format!("- **类别**：{}", category_label(b.category)),
         format!("- **重要程度**：{}", importance_label(b.importance)),
@@ -95,9 +67,7 @@ pub fn published(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, 
         lines.push("- **置顶**：是".into());
     }
     if ctx.viewer.is_none() {
-        if let Some(n) = event.payload.get("recipient_count").and_then(Value::as_u64) {
-            lines.push(format!("- **接收伙伴**：{n} 家"));
-        }
+        lines.push(format!("- **接收伙伴**：{} 家", event.recipient_count));
     }
     if !b.attachments.is_empty() {
         let names: Vec<String> = b.attachments.iter().map(|a| plain(&a.name)).collect();
@@ -110,13 +80,13 @@ pub fn published(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, 
     Ok(Message {
         title: format!("{}公告：{}", importance_tag(b.importance), b.title),
         lines,
-        link: link(&b),
+        link: link(b),
         mentions: Vec::new(),
     })
 }
 
-pub fn archived(event: &Event, _ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let b = bulletin_of(event)?;
+pub fn archived(event: &BulletinSnapshot, _ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let b = &event.bulletin;
     let mut lines = vec![format!("- **类别**：{}", category_label(b.category))];
     if let Some(at) = b.published_at {
         lines.push(format!("- **发布时间**：{}", local_time(&at)));
@@ -125,7 +95,7 @@ pub fn archived(event: &Event, _ctx: &mut RenderContext<'_>) -> Result<Message, 
         lines.push(format!("- **撤下时间**：{}", local_time(&at)));
     }
     lines.push("> 该公告已归档，伙伴不再看到它。".into());
-    Ok(Message { title: format!("公告已归档：{}", b.title), lines, link: link(&b), mentions: Vec::new() })
+    Ok(Message { title: format!("公告已归档：{}", b.title), lines, link: link(b), mentions: Vec::new() })
 }
 
 #[cfg(test)]

@@ -10,26 +10,17 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{people, plain, Message, Person, RenderContext, RenderFn};
-use crate::contracts::model::{ContractKind, ContractStatus};
+use super::{changes, people, plain, Message, Person, RenderContext};
+use crate::contracts::amendments::model::ChangeOp;
+use crate::contracts::events::{
+    ContractAmended, ContractExpiring, ContractRenewed, ContractSnapshot, ContractStatusChange, ContractUpdated,
+    RiskRaised,
+};
+use crate::contracts::model::{Contract, ContractKind, ContractStatus};
 use crate::contracts::render::{money, term_kind_zh};
-use crate::contracts::risks::{RiskCode, Severity};
+use crate::contracts::risks::{Risk, RiskCode, Severity};
 use crate::contracts::terms::TermKind;
 use crate::error::ApiError;
-use crate::events::Event;
-
-pub const RENDERERS: &[(&str, RenderFn)] = &[
-    ("contract.created", created),
-    ("contract.updated", updated),
-    ("contract.activated", activated),
-    ("contract.expired", expired),
-    ("contract.terminated", terminated),
-    ("contract.amended", amended),
-    ("contract.renewed", renewed),
-    ("contract.deleted", deleted),
-    ("contract.expiring", expiring),
-    ("risk.raised", risk_raised),
-];
 
 pub fn kind_label(k: ContractKind) -> &'static str {
     match k {
@@ -88,52 +79,19 @@ pub fn term_text(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct ContractView {
-    id: String,
-    partner_id: String,
-    number: String,
-    title: String,
-    kind: ContractKind,
-    status: ContractStatus,
-    effective_from: Option<NaiveDate>,
-    effective_to: Option<NaiveDate>,
-    #[serde(default)]
-    auto_renew: bool,
-    total_value: Option<i64>,
-    #[serde(default)]
-    currency: String,
-    owner: Option<String>,
-}
-
-fn parse<T: serde::de::DeserializeOwned>(event: &Event, key: &str) -> Result<T, ApiError> {
-    let value = event.payload.get(key).cloned().unwrap_or(Value::Null);
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::internal(format!("{} payload has no readable {key}: {e}", event.event_type)))
-}
-
-fn contract_of(event: &Event) -> Result<ContractView, ApiError> {
-    parse(event, "contract")
-}
-
-fn partner_name(event: &Event) -> Option<String> {
-    event.payload.get("partner_name").and_then(Value::as_str).map(plain)
-}
-
 fn link(id: &str) -> Option<String> {
     Some(format!("/contracts/{id}"))
 }
 
 /// `HT-001 渠道代理协议`.
-fn name_of(c: &ContractView) -> String {
+fn name_of(c: &Contract) -> String {
     format!("{} {}", c.number, c.title)
 }
 
-fn lines_of(event: &Event, c: &ContractView) -> Vec<String> {
+/// The contract's lines; `partner_name` is the payload's name of its partner.
+fn lines_of(partner_name: &str, c: &Contract) -> Vec<String> {
     let mut lines = vec![format!("- **合同编号**：{}", plain(&c.number))];
-    if let Some(name) = partner_name(event) {
-        lines.push(format!("- **伙伴**：{name}"));
-    }
+    lines.push(format!("- **伙伴**：{}", plain(partner_name)));
     lines.push(format!("- **类型**：{}", kind_label(c.kind)));
     lines.push(format!("- **状态**：{}", status_label(c.status)));
     lines.push(format!("- **有效期**：{}", term_text(c.effective_from, c.effective_to)));
@@ -147,49 +105,48 @@ fn lines_of(event: &Event, c: &ContractView) -> Vec<String> {
     lines
 }
 
-fn owner_mentions(ctx: &mut RenderContext<'_>, c: &ContractView) -> Result<Vec<Person>, ApiError> {
+fn owner_mentions(ctx: &mut RenderContext<'_>, c: &Contract) -> Result<Vec<Person>, ApiError> {
     let who: Vec<&str> = c.owner.as_deref().into_iter().collect();
     people(ctx, Some(&c.partner_id), &who)
 }
 
-fn simple(event: &Event, ctx: &mut RenderContext<'_>, headline: &str) -> Result<Message, ApiError> {
-    let c = contract_of(event)?;
+fn simple(event: &ContractSnapshot, ctx: &mut RenderContext<'_>, headline: &str) -> Result<Message, ApiError> {
+    let c = &event.contract;
     Ok(Message {
-        title: format!("{headline}：{}", name_of(&c)),
-        lines: lines_of(event, &c),
+        title: format!("{headline}：{}", name_of(c)),
+        lines: lines_of(&event.partner_name, c),
         link: link(&c.id),
-        mentions: owner_mentions(ctx, &c)?,
+        mentions: owner_mentions(ctx, c)?,
     })
 }
 
 /// The status move of an activated / expired / terminated contract, then its lines.
-fn moved(event: &Event, ctx: &mut RenderContext<'_>, headline: &str) -> Result<Message, ApiError> {
-    let mut message = simple(event, ctx, headline)?;
-    let from = event.payload.get("from").and_then(Value::as_str).and_then(|s| s.parse::<ContractStatus>().ok());
-    if let (Some(from), Some(status)) = (from, message.lines.iter().position(|l| l.starts_with("- **状态**"))) {
-        let c = contract_of(event)?;
-        message.lines[status] = format!("- **状态**：{} → **{}**", status_label(from), status_label(c.status));
+fn moved(event: &ContractStatusChange, ctx: &mut RenderContext<'_>, headline: &str) -> Result<Message, ApiError> {
+    let mut message = simple(&event.snapshot, ctx, headline)?;
+    if let Some(status) = message.lines.iter().position(|l| l.starts_with("- **状态**")) {
+        let c = &event.snapshot.contract;
+        message.lines[status] = format!("- **状态**：{} → **{}**", status_label(event.from), status_label(c.status));
     }
     Ok(message)
 }
 
-pub fn created(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+pub fn created(event: &ContractSnapshot, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     simple(event, ctx, "新合同")
 }
 
-pub fn activated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+pub fn activated(event: &ContractStatusChange, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     moved(event, ctx, "合同生效")
 }
 
-pub fn expired(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+pub fn expired(event: &ContractStatusChange, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     moved(event, ctx, "合同到期")
 }
 
-pub fn terminated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+pub fn terminated(event: &ContractStatusChange, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     moved(event, ctx, "合同终止")
 }
 
-pub fn deleted(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+pub fn deleted(event: &ContractSnapshot, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     let mut message = simple(event, ctx, "合同草稿已删除")?;
     message.link = None;
     Ok(message)
@@ -226,41 +183,48 @@ fn value_in_words(f: &str, v: &Value, currency: &str) -> String {
     text.unwrap_or_else(|| "（空）".into())
 }
 
-pub fn updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let c = contract_of(event)?;
+pub fn updated(event: &ContractUpdated, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let c = &event.snapshot.contract;
     let mut lines = Vec::new();
-    if let Some(changes) = event.payload.get("changes").and_then(Value::as_object) {
-        for (f, change) in changes {
-            let Some(label) = field_label(f) else { continue };
-            let (old, new) = (change.get("old").unwrap_or(&Value::Null), change.get("new").unwrap_or(&Value::Null));
-            if f == "notes" || f == "partner_id" {
-                lines.push(format!("- **{label}**：{}", value_in_words(f, new, &c.currency)));
-            } else {
-                lines.push(format!(
-                    "- **{label}**：{} → **{}**",
-                    value_in_words(f, old, &c.currency),
-                    value_in_words(f, new, &c.currency)
-                ));
-            }
+    for (f, change) in changes(&event.changes) {
+        let Some(label) = field_label(f) else { continue };
+        if f == "notes" || f == "partner_id" {
+            lines.push(format!("- **{label}**：{}", value_in_words(f, &change.new, &c.currency)));
+        } else {
+            lines.push(format!(
+                "- **{label}**：{} → **{}**",
+                value_in_words(f, &change.old, &c.currency),
+                value_in_words(f, &change.new, &c.currency)
+            ));
         }
     }
     if !lines.is_empty() {
         lines.insert(0, "**变更**".into());
         lines.push(String::new());
     }
-    lines.extend(lines_of(event, &c));
+    lines.extend(lines_of(&event.snapshot.partner_name, c));
     Ok(Message {
-        title: format!("合同变更：{}", name_of(&c)),
+        title: format!("合同变更：{}", name_of(c)),
         lines,
         link: link(&c.id),
-        mentions: owner_mentions(ctx, &c)?,
+        mentions: owner_mentions(ctx, c)?,
     })
+}
+
+/// What a term's name is made of, as an amendment records the term (the whole term, as JSON).
+#[derive(Debug, Default, Deserialize)]
+struct TermName {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
 }
 
 /// `返点·年度返点` for a term as an amendment records it.
 fn term_name(term: &Value) -> String {
-    let kind = term.get("kind").and_then(Value::as_str).and_then(|k| k.parse::<TermKind>().ok());
-    let title = term.get("title").and_then(Value::as_str).map(plain);
+    let term = TermName::deserialize(term).unwrap_or_default();
+    let kind = term.kind.and_then(|k| k.parse::<TermKind>().ok());
+    let title = term.title.as_deref().map(plain);
     match (kind, title) {
         (Some(k), Some(t)) => format!("{}·{t}", term_kind_zh(k)),
         (Some(k), None) => term_kind_zh(k).to_string(),
@@ -269,178 +233,161 @@ fn term_name(term: &Value) -> String {
     }
 }
 
-pub fn amended(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let c = contract_of(event)?;
-    let amendment = event.payload.get("amendment").cloned().unwrap_or(Value::Null);
-    let mut lines = Vec::new();
-    if let Some(n) = amendment.get("number").and_then(Value::as_i64) {
-        lines.push(format!("- **补充协议**：第 {n} 号"));
-    }
-    if let Some(reason) = amendment.get("reason").and_then(Value::as_str) {
-        lines.push(format!("- **原因**：{}", plain(reason)));
-    }
-    for change in amendment.get("changes").and_then(Value::as_array).into_iter().flatten().take(20) {
-        let side = |k: &str| change.get(k).filter(|v| !v.is_null());
-        let line = match change.get("op").and_then(Value::as_str) {
-            Some("add") => side("after").map(|t| format!("- 新增条款：{}", term_name(t))),
-            Some("modify") => side("after").map(|t| format!("- 修改条款：{}", term_name(t))),
-            Some("remove") => side("before").map(|t| format!("- 删除条款：{}", term_name(t))),
-            Some("update_contract") => side("after").and_then(Value::as_object).map(|fields| {
+pub fn amended(event: &ContractAmended, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let c = &event.snapshot.contract;
+    let amendment = &event.amendment;
+    let mut lines = vec![
+        format!("- **补充协议**：第 {} 号", amendment.number),
+        format!("- **原因**：{}", plain(&amendment.reason)),
+    ];
+    for change in amendment.changes.iter().take(20) {
+        let (before, after) =
+            (change.before.as_ref().filter(|v| !v.is_null()), change.after.as_ref().filter(|v| !v.is_null()));
+        let line = match change.op {
+            ChangeOp::Add => after.map(|t| format!("- 新增条款：{}", term_name(t))),
+            ChangeOp::Modify => after.map(|t| format!("- 修改条款：{}", term_name(t))),
+            ChangeOp::Remove => before.map(|t| format!("- 删除条款：{}", term_name(t))),
+            ChangeOp::UpdateContract => after.and_then(Value::as_object).map(|fields| {
                 let names: Vec<&str> = fields.keys().filter_map(|f| field_label(f)).collect();
                 format!("- 修改合同：{}", names.join("、"))
             }),
-            _ => None,
         };
         lines.extend(line);
     }
     lines.push(String::new());
-    lines.extend(lines_of(event, &c));
+    lines.extend(lines_of(&event.snapshot.partner_name, c));
     Ok(Message {
-        title: format!("合同补充协议：{}", name_of(&c)),
+        title: format!("合同补充协议：{}", name_of(c)),
         lines,
         link: link(&c.id),
-        mentions: owner_mentions(ctx, &c)?,
+        mentions: owner_mentions(ctx, c)?,
     })
 }
 
-pub fn renewed(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let c = contract_of(event)?;
-    let successor: ContractView = parse(event, "successor")?;
+pub fn renewed(event: &ContractRenewed, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let c = &event.snapshot.contract;
+    let successor = &event.successor;
     let mut lines = vec![
         format!("- **原合同**：{}（{}）", plain(&c.number), term_text(c.effective_from, c.effective_to)),
         format!("- **续签合同**：{}（{}）", plain(&successor.number), status_label(successor.status)),
         format!("- **新有效期**：{}", term_text(successor.effective_from, successor.effective_to)),
     ];
-    if let Some(name) = partner_name(event) {
-        lines.push(format!("- **伙伴**：{name}"));
-    }
+    lines.push(format!("- **伙伴**：{}", plain(&event.snapshot.partner_name)));
     if let Some(v) = successor.total_value {
         lines.push(format!("- **金额**：{}", money(v, &successor.currency)));
     }
-    let mut mentions = owner_mentions(ctx, &successor)?;
-    for p in owner_mentions(ctx, &c)? {
+    let mut mentions = owner_mentions(ctx, successor)?;
+    for p in owner_mentions(ctx, c)? {
         if !mentions.contains(&p) {
             mentions.push(p);
         }
     }
-    Ok(Message { title: format!("合同续签：{}", name_of(&c)), lines, link: link(&successor.id), mentions })
+    Ok(Message { title: format!("合同续签：{}", name_of(c)), lines, link: link(&successor.id), mentions })
 }
 
-pub fn expiring(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let c = contract_of(event)?;
-    let days_left = event.payload.get("days_left").and_then(Value::as_i64);
+pub fn expiring(event: &ContractExpiring, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let c = &event.snapshot.contract;
+    let days_left = event.expiry.days_left;
     let mut lines = vec![format!("- **合同编号**：{}", plain(&c.number))];
-    if let Some(name) = partner_name(event) {
-        lines.push(format!("- **伙伴**：{name}"));
-    }
+    lines.push(format!("- **伙伴**：{}", plain(&event.snapshot.partner_name)));
     if let Some(to) = c.effective_to {
         lines.push(format!("- **到期日**：{to}"));
     }
-    if let Some(n) = days_left {
-        lines.push(format!("- **剩余**：{n} 天"));
-    }
-    let severity = event.payload.pointer("/risk/severity").and_then(Value::as_str).and_then(|s| s.parse().ok());
-    if let Some(s) = severity {
-        lines.push(format!("- **风险等级**：{}", severity_label(s)));
-    }
+    lines.push(format!("- **剩余**：{days_left} 天"));
+    lines.push(format!("- **风险等级**：{}", severity_label(event.risk.severity)));
     lines.push(if c.auto_renew {
         "- **续约**：将自动续约，如不续约请及时通知".into()
     } else {
         "- **续约**：尚无续约合同".into()
     });
     lines.push(format!("- **负责人**：{}", c.owner.as_deref().map(plain).unwrap_or_else(|| "未指定".into())));
-    let left = days_left.map(|n| format!("（剩余 {n} 天）")).unwrap_or_default();
     Ok(Message {
-        title: format!("合同即将到期：{}{left}", name_of(&c)),
+        title: format!("合同即将到期：{}（剩余 {days_left} 天）", name_of(c)),
         lines,
         link: link(&c.id),
-        mentions: owner_mentions(ctx, &c)?,
+        mentions: owner_mentions(ctx, c)?,
     })
 }
 
-/// One side of a risk as the payload carries it.
-#[derive(Debug, Deserialize)]
-struct RiskView {
-    code: RiskCode,
-    severity: Severity,
-    partner_id: String,
-    partner_name: String,
-    contract_id: String,
-    contract_number: String,
-    message: Option<String>,
+/// What a risk's evidence says that a message shows (the rest, such as `term_ids` and the other
+/// side's `other`, it does not).
+#[derive(Debug, Default, Deserialize)]
+struct Evidence {
     #[serde(default)]
-    evidence: Value,
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(plain).collect()).unwrap_or_default()
+    missing: Vec<String>,
+    #[serde(default)]
+    territories: Vec<String>,
+    #[serde(default)]
+    product_lines: Vec<String>,
+    days_overdue: Option<i64>,
 }
 
 /// The evidence in words: missing kinds, shared territories and product lines, days overdue.
-fn evidence_lines(r: &RiskView) -> Vec<String> {
-    let ev = &r.evidence;
+fn evidence_lines(evidence: &Value) -> Vec<String> {
+    let ev = Evidence::deserialize(evidence).unwrap_or_default();
     let mut lines = Vec::new();
-    let missing: Vec<String> = strings(ev.get("missing"))
+    let missing: Vec<String> = ev
+        .missing
         .iter()
-        .map(|k| k.parse::<TermKind>().map(|k| term_kind_zh(k).to_string()).unwrap_or_else(|_| k.clone()))
+        .map(|k| k.parse::<TermKind>().map(|k| term_kind_zh(k).to_string()).unwrap_or_else(|_| plain(k)))
         .collect();
     if !missing.is_empty() {
         lines.push(format!("- **缺少条款**：{}", missing.join("、")));
     }
-    let territories = strings(ev.get("territories"));
-    if !territories.is_empty() {
-        lines.push(format!("- **区域**：{}", territories.join("、")));
+    let plain_list = |items: &[String]| items.iter().map(|t| plain(t)).collect::<Vec<_>>().join("、");
+    if !ev.territories.is_empty() {
+        lines.push(format!("- **区域**：{}", plain_list(&ev.territories)));
     }
-    let product_lines = strings(ev.get("product_lines"));
-    if !product_lines.is_empty() {
-        lines.push(format!("- **产品线**：{}", product_lines.join("、")));
+    if !ev.product_lines.is_empty() {
+        lines.push(format!("- **产品线**：{}", plain_list(&ev.product_lines)));
     }
-    if let Some(n) = ev.get("days_overdue").and_then(Value::as_i64) {
+    if let Some(n) = ev.days_overdue {
         lines.push(format!("- **已过期**：{n} 天"));
     }
     lines
 }
 
-pub fn risk_raised(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let all: Vec<RiskView> = parse(event, "risks")?;
-    let sides: Vec<RiskView> = match ctx.viewer {
-        None => all,
-        Some(viewer) => {
-            let views: Vec<RiskView> = match event.payload.get("partner_views") {
-                Some(v) if !v.is_null() => parse(event, "partner_views")?,
-                _ => Vec::new(),
-            };
-            let own: Vec<RiskView> = views.into_iter().filter(|r| r.partner_id == viewer).collect();
-            if own.is_empty() {
-                // No redacted view in the payload: say only which of the partner's own contracts
-                // is concerned, nothing from the message or evidence.
-                all.into_iter()
-                    .filter(|r| r.partner_id == viewer)
-                    .map(|r| RiskView { message: None, evidence: Value::Null, ..r })
-                    .collect()
-            } else {
-                own
-            }
-        }
+/// One side of a risk as a reader is shown it: in full, or (a partner's chat without a redacted
+/// view in the payload) only which of its own contracts is concerned.
+struct Side<'a> {
+    risk: &'a Risk,
+    in_full: bool,
+}
+
+/// The sides `viewer` may be shown: all for an unbound channel; for a bound one its own redacted
+/// views, else its own sides without message or evidence.
+fn sides_for<'a>(event: &'a RiskRaised, viewer: Option<&str>) -> Vec<Side<'a>> {
+    let Some(viewer) = viewer else {
+        return event.risks.iter().map(|risk| Side { risk, in_full: true }).collect();
     };
+    let own: Vec<Side<'a>> = event
+        .partner_views
+        .iter()
+        .filter(|r| r.partner_id == viewer)
+        .map(|risk| Side { risk, in_full: true })
+        .collect();
+    if !own.is_empty() {
+        return own;
+    }
+    event.risks.iter().filter(|r| r.partner_id == viewer).map(|risk| Side { risk, in_full: false }).collect()
+}
+
+pub fn risk_raised(event: &RiskRaised, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let sides = sides_for(event, ctx.viewer);
     let Some(first) = sides.first() else {
         return Err(ApiError::internal("risk.raised payload has no side for this reader"));
     };
-    let mut lines = vec![format!("- **风险等级**：{}", severity_label(first.severity))];
+    let mut lines = vec![format!("- **风险等级**：{}", severity_label(first.risk.severity))];
     for side in &sides {
-        lines.push(format!("- **合同**：{}（{}）", plain(&side.contract_number), plain(&side.partner_name)));
+        lines.push(format!("- **合同**：{}（{}）", plain(&side.risk.contract_number), plain(&side.risk.partner_name)));
     }
-    lines.extend(evidence_lines(first));
-    if let Some(message) = &first.message {
-        lines.push(format!("> {}", plain(chinese_part(message))));
+    if first.in_full {
+        lines.extend(evidence_lines(&first.risk.evidence));
+        lines.push(format!("> {}", plain(chinese_part(&first.risk.message))));
     }
     // Owners of the contracts shown, among their partners' contacts.
-    let contracts: Vec<ContractView> = match event.payload.get("contracts") {
-        Some(v) if !v.is_null() => parse(event, "contracts")?,
-        _ => Vec::new(),
-    };
     let mut mentions = Vec::new();
-    for c in contracts.iter().filter(|c| sides.iter().any(|s| s.contract_id == c.id)) {
+    for c in event.contracts.iter().filter(|c| sides.iter().any(|s| s.risk.contract_id == c.id)) {
         for p in owner_mentions(ctx, c)? {
             if !mentions.contains(&p) {
                 mentions.push(p);
@@ -448,9 +395,9 @@ pub fn risk_raised(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message
         }
     }
     Ok(Message {
-        title: format!("风险预警：{}·{}", risk_label(first.code), first.contract_number),
+        title: format!("风险预警：{}·{}", risk_label(first.risk.code), first.risk.contract_number),
         lines,
-        link: link(&first.contract_id),
+        link: link(&first.risk.contract_id),
         mentions,
     })
 }
@@ -467,5 +414,15 @@ mod tests {
         );
         assert_eq!(chinese_part("no stop"), "no stop");
         assert_eq!(term_text(NaiveDate::from_ymd_opt(2026, 1, 1), None), "2026-01-01 起，长期");
+    }
+
+    #[test]
+    fn evidence_reads_in_words() {
+        let ev = serde_json::json!({"missing": ["breach_liability", "odd*kind"], "territories": ["上海"],
+                                    "product_lines": ["服务器"], "days_overdue": 3, "term_ids": ["t1"]});
+        let lines = evidence_lines(&ev);
+        assert_eq!(lines[0], format!("- **缺少条款**：{}、odd\\*kind", term_kind_zh(TermKind::BreachLiability)));
+        assert_eq!(lines[1..], ["- **区域**：上海", "- **产品线**：服务器", "- **已过期**：3 天"]);
+        assert!(evidence_lines(&Value::Null).is_empty());
     }
 }

@@ -2,17 +2,12 @@
 //! messages, long enough that a delivery was given up — what it was, where it went, the last
 //! error, and how to send it again once the target is fixed.
 
-use super::{plain, Message, RenderContext, RenderFn};
+use super::{plain, Message, RenderContext};
 use crate::error::ApiError;
-use crate::events::{DomainEvent, Event};
+use crate::notify::deliveries::events::DeliveryDead;
 use crate::notify::deliveries::model::TargetKind;
 
-pub const RENDERERS: &[(&str, RenderFn)] = &[("delivery.dead", dead)];
-
-fn dead(event: &Event, _ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let DomainEvent::DeliveryDead(dead) = event.domain()? else {
-        return Err(ApiError::internal(format!("{} is not a delivery.dead", event.event_type)));
-    };
+pub fn dead(dead: &DeliveryDead, _ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
     let d = &dead.delivery;
     let kind = match d.target_kind {
         TargetKind::BotChannel => "机器人",

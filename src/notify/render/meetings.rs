@@ -13,27 +13,18 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{clip_chars, people, plain, Message, Person, RenderContext, RenderFn};
+use super::{changes, clip_chars, people, plain, Message, Person, RenderContext};
 use crate::access::Scope;
 use crate::error::ApiError;
-use crate::events::Event;
 use crate::meetings::action_items::model::ActionItemStatus;
-use crate::meetings::meetings::model::{MeetingKind, MeetingStatus};
+use crate::meetings::events::{
+    ActionItemOverdue, MeetingCancelled, MeetingHeld, MeetingReminder, MeetingSnapshot, MeetingUpdated, PartnerRef,
+    SeriesCancelled, SeriesSnapshot, SeriesUpdated,
+};
+use crate::meetings::meetings::model::{Meeting, MeetingKind, MeetingStatus};
 use crate::meetings::model::Attendee;
-use crate::meetings::series::model::{Frequency, SeriesTemplate};
+use crate::meetings::series::model::{Frequency, MeetingSeries, Occurrence};
 use crate::meetings::time;
-
-pub const RENDERERS: &[(&str, RenderFn)] = &[
-    ("meeting.scheduled", scheduled),
-    ("meeting.updated", updated),
-    ("meeting.held", held),
-    ("meeting.cancelled", cancelled),
-    ("meeting.reminder", reminder),
-    ("action_item.overdue", overdue),
-    ("meeting_series.scheduled", series_scheduled),
-    ("meeting_series.updated", series_updated),
-    ("meeting_series.cancelled", series_cancelled),
-];
 
 /// Agenda items, decisions and action items shown in one message.
 const MAX_LIST: usize = 20;
@@ -130,80 +121,14 @@ pub fn when_short(starts_at: DateTime<Utc>, timezone: &str) -> String {
     }
 }
 
-/// The fields of a meeting that messages use, read from an event's `meeting`.
-#[derive(Debug, Deserialize)]
-struct MeetingView {
-    id: String,
-    title: String,
-    kind: MeetingKind,
-    organizer: String,
-    #[serde(default)]
-    attendees: Vec<Attendee>,
-    #[serde(default)]
-    agenda: Vec<String>,
-    location: Option<String>,
-    online_url: Option<String>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    timezone: String,
-    status: MeetingStatus,
-    minutes: Option<String>,
-    #[serde(default)]
-    decisions: Vec<String>,
-    cancel_reason: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ItemView {
-    meeting_id: String,
-    title: String,
-    owner: String,
-    partner_id: String,
-    due_date: Option<NaiveDate>,
-    status: ActionItemStatus,
-}
-
-#[derive(Debug, Deserialize)]
-struct OccurrenceView {
-    starts_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SeriesView {
-    id: String,
-    template: SeriesTemplate,
-    rule: crate::meetings::series::model::RecurrenceRule,
-}
-
-fn field<T: serde::de::DeserializeOwned>(event: &Event, key: &str) -> Result<T, ApiError> {
-    let value = event.payload.get(key).cloned().unwrap_or(Value::Null);
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::internal(format!("{} payload has no readable {key}: {e}", event.event_type)))
-}
-
-fn meeting_of(event: &Event) -> Result<MeetingView, ApiError> {
-    field(event, "meeting")
-}
-
 /// The payload's `partners` names, in order; for a chat bound to a partner only its own (a
 /// partner key cannot read the other partners of a joint meeting either).
-fn partner_names(event: &Event, viewer: Option<&str>) -> Vec<String> {
-    event
-        .payload
-        .get("partners")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter(|p| viewer.is_none_or(|v| p.get("id").and_then(Value::as_str) == Some(v)))
-                .filter_map(|p| p.get("name").and_then(Value::as_str))
-                .map(plain)
-                .collect()
-        })
-        .unwrap_or_default()
+fn partner_names(partners: &[PartnerRef], viewer: Option<&str>) -> Vec<String> {
+    partners.iter().filter(|p| viewer.is_none_or(|v| p.id == v)).filter_map(|p| p.name.as_deref()).map(plain).collect()
 }
 
-fn partners_line(event: &Event, viewer: Option<&str>) -> Option<String> {
-    let names = partner_names(event, viewer);
+fn partners_line(partners: &[PartnerRef], viewer: Option<&str>) -> Option<String> {
+    let names = partner_names(partners, viewer);
     (!names.is_empty()).then(|| format!("- **伙伴**：{}", names.join("、")))
 }
 
@@ -274,7 +199,7 @@ fn numbered(items: &[String]) -> Vec<String> {
 }
 
 /// Time, kind, place, link, partners, organizer and attendees.
-fn basics(event: &Event, m: &MeetingView, viewer: Option<&str>) -> Vec<String> {
+fn basics(partners: &[PartnerRef], m: &Meeting, viewer: Option<&str>) -> Vec<String> {
     let mut lines = vec![
         format!("- **时间**：{}", when(m.starts_at, m.ends_at, &m.timezone)),
         format!("- **类型**：{}", kind_label(m.kind)),
@@ -285,7 +210,7 @@ fn basics(event: &Event, m: &MeetingView, viewer: Option<&str>) -> Vec<String> {
     if let Some(url) = &m.online_url {
         lines.push(format!("- **线上会议**：{}", plain(url)));
     }
-    lines.extend(partners_line(event, viewer));
+    lines.extend(partners_line(partners, viewer));
     lines.push(format!("- **组织人**：{}", plain(&m.organizer)));
     if !m.attendees.is_empty() {
         let names: Vec<String> = m.attendees.iter().take(30).map(|a| plain(&a.name)).collect();
@@ -295,7 +220,7 @@ fn basics(event: &Event, m: &MeetingView, viewer: Option<&str>) -> Vec<String> {
     lines
 }
 
-fn agenda_lines(m: &MeetingView) -> Vec<String> {
+fn agenda_lines(m: &Meeting) -> Vec<String> {
     if m.agenda.is_empty() {
         return Vec::new();
     }
@@ -304,16 +229,22 @@ fn agenda_lines(m: &MeetingView) -> Vec<String> {
     lines
 }
 
-pub fn scheduled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let m = meeting_of(event)?;
-    let mut lines = basics(event, &m, ctx.viewer);
-    lines.extend(agenda_lines(&m));
+pub fn scheduled(event: &MeetingSnapshot, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let m = &event.meeting;
+    let mut lines = basics(&event.partners, m, ctx.viewer);
+    lines.extend(agenda_lines(m));
     Ok(Message {
         title: format!("会议安排：{}", m.title),
         lines,
         link: meeting_link(&m.id),
         mentions: attendee_mentions(ctx, &m.attendees),
     })
+}
+
+/// An attendee as a change records it, for its name.
+#[derive(Deserialize)]
+struct Named {
+    name: String,
 }
 
 /// One changed value in words.
@@ -327,7 +258,11 @@ fn change_text(field: &str, v: &Value, timezone: &str) -> String {
             format!("{}{}", date_label(t.date_naive()), t.format("%H:%M"))
         }),
         ("attendees", Value::Array(list)) => Some(
-            list.iter().filter_map(|a| a.get("name").and_then(Value::as_str)).map(plain).collect::<Vec<_>>().join("、"),
+            list.iter()
+                .filter_map(|a| Named::deserialize(a).ok())
+                .map(|a| plain(&a.name))
+                .collect::<Vec<_>>()
+                .join("、"),
         ),
         ("agenda" | "decisions", Value::Array(list)) => Some(format!("{} 项", list.len())),
         ("minutes", Value::String(_)) => Some("已更新".into()),
@@ -354,26 +289,24 @@ fn change_label(field: &str) -> Option<&'static str> {
     })
 }
 
-pub fn updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let m = meeting_of(event)?;
+pub fn updated(event: &MeetingUpdated, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let (m, partners) = (&event.snapshot.meeting, &event.snapshot.partners);
     let mut changed = Vec::new();
-    if let Some(changes) = event.payload.get("changes").and_then(Value::as_object) {
-        for (f, change) in changes {
-            let Some(label) = change_label(f) else { continue };
-            let (old, new) = (change.get("old").unwrap_or(&Value::Null), change.get("new").unwrap_or(&Value::Null));
-            if f == "minutes" {
-                changed.push(format!("- **{label}**：已更新"));
-            } else {
-                changed.push(format!(
-                    "- **{label}**：{} → **{}**",
-                    change_text(f, old, &m.timezone),
-                    change_text(f, new, &m.timezone)
-                ));
-            }
+    let fields = changes(&event.changes);
+    for (f, change) in &fields {
+        let Some(label) = change_label(f) else { continue };
+        if *f == "minutes" {
+            changed.push(format!("- **{label}**：已更新"));
+        } else {
+            changed.push(format!(
+                "- **{label}**：{} → **{}**",
+                change_text(f, &change.old, &m.timezone),
+                change_text(f, &change.new, &m.timezone)
+            ));
         }
-        if changes.contains_key("partner_ids") {
-            changed.extend(partners_line(event, ctx.viewer).map(|l| l.replacen("**伙伴**", "**伙伴（调整后）**", 1)));
-        }
+    }
+    if fields.iter().any(|(f, _)| *f == "partner_ids") {
+        changed.extend(partners_line(partners, ctx.viewer).map(|l| l.replacen("**伙伴**", "**伙伴（调整后）**", 1)));
     }
     let mut lines = Vec::new();
     if !changed.is_empty() {
@@ -381,7 +314,7 @@ pub fn updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, Ap
         lines.extend(changed);
         lines.push(String::new());
     }
-    lines.extend(basics(event, &m, ctx.viewer));
+    lines.extend(basics(partners, m, ctx.viewer));
     Ok(Message {
         title: format!("会议变更：{}", m.title),
         lines,
@@ -394,13 +327,12 @@ fn due_label(due: Option<NaiveDate>) -> String {
     due.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "未定".into())
 }
 
-pub fn held(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let m = meeting_of(event)?;
-    let items: Vec<ItemView> = field(event, "action_items")?;
+pub fn held(event: &MeetingHeld, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let m = &event.snapshot.meeting;
     // A partner's chat sees its own partner's action items only.
-    let items: Vec<&ItemView> = items.iter().filter(|i| ctx.viewer.is_none_or(|v| v == i.partner_id)).collect();
+    let items: Vec<_> = event.action_items.iter().filter(|i| ctx.viewer.is_none_or(|v| v == i.partner_id)).collect();
     let mut lines = vec![format!("- **时间**：{}", when(m.starts_at, m.ends_at, &m.timezone))];
-    lines.extend(partners_line(event, ctx.viewer));
+    lines.extend(partners_line(&event.snapshot.partners, ctx.viewer));
     if !m.attendees.is_empty() {
         let names: Vec<String> = m.attendees.iter().take(30).map(|a| plain(&a.name)).collect();
         lines.push(format!("- **参会人**：{}", names.join("、")));
@@ -441,12 +373,12 @@ pub fn held(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiEr
     Ok(Message { title: format!("会议纪要：{}", m.title), lines, link: meeting_link(&m.id), mentions })
 }
 
-pub fn cancelled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let m = meeting_of(event)?;
+pub fn cancelled(event: &MeetingCancelled, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let m = &event.snapshot.meeting;
     let mut lines = vec![format!("- **原定时间**：{}", when(m.starts_at, m.ends_at, &m.timezone))];
-    lines.extend(partners_line(event, ctx.viewer));
-    let reason = m.cancel_reason.clone().or_else(|| field::<Option<String>>(event, "cancel_reason").ok().flatten());
-    lines.push(format!("- **取消原因**：{}", reason.as_deref().map(plain).unwrap_or_else(|| "未说明".into())));
+    lines.extend(partners_line(&event.snapshot.partners, ctx.viewer));
+    let reason = m.cancel_reason.as_deref().or(event.cancel_reason.as_deref());
+    lines.push(format!("- **取消原因**：{}", reason.map(plain).unwrap_or_else(|| "未说明".into())));
     lines.push(format!("- **状态**：{}", status_label(m.status)));
     Ok(Message {
         title: format!("会议取消：{}", m.title),
@@ -472,15 +404,11 @@ fn minutes_text(minutes: i64) -> String {
     parts.join(" ")
 }
 
-pub fn reminder(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let m = meeting_of(event)?;
-    let left = event.payload.get("starts_in_minutes").and_then(Value::as_i64);
-    let mut lines = Vec::new();
-    if let Some(left) = left {
-        lines.push(format!("**{}后开始**", minutes_text(left.max(0))));
-    }
-    lines.extend(basics(event, &m, ctx.viewer));
-    lines.extend(agenda_lines(&m));
+pub fn reminder(event: &MeetingReminder, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let m = &event.snapshot.meeting;
+    let mut lines = vec![format!("**{}后开始**", minutes_text(event.starts_in_minutes.max(0)))];
+    lines.extend(basics(&event.snapshot.partners, m, ctx.viewer));
+    lines.extend(agenda_lines(m));
     Ok(Message {
         title: format!("会议提醒：{}", m.title),
         lines,
@@ -489,26 +417,17 @@ pub fn reminder(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, A
     })
 }
 
-pub fn overdue(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let item: ItemView = field(event, "action_item")?;
-    let meeting = event.payload.get("meeting").filter(|v| v.is_object());
+pub fn overdue(event: &ActionItemOverdue, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let item = &event.action_item;
     let mut lines =
         vec![format!("- **负责人**：{}", plain(&item.owner)), format!("- **截止**：{}", due_label(item.due_date))];
     if item.status != ActionItemStatus::Open {
         lines.push("- **状态**：已关闭".into());
     }
-    if let Some(mv) = meeting {
-        let title = mv.get("title").and_then(Value::as_str).unwrap_or_default();
-        let tz = mv.get("timezone").and_then(Value::as_str).unwrap_or(crate::meetings::model::DEFAULT_TIMEZONE);
-        let at = mv
-            .get("starts_at")
-            .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| format!("（{}）", when_short(t.with_timezone(&Utc), tz)))
-            .unwrap_or_default();
-        lines.push(format!("- **会议**：{}{at}", plain(title)));
+    if let Some(mv) = &event.meeting {
+        lines.push(format!("- **会议**：{}（{}）", plain(&mv.title), when_short(mv.starts_at, &mv.timezone)));
     }
-    lines.extend(partners_line(event, ctx.viewer));
+    lines.extend(partners_line(&event.partners, ctx.viewer));
     // The meeting's attendees, from the meetings room, to find the owner among them.
     let attendees = match crate::meetings::store::meeting(ctx.conn, &item.meeting_id, &Scope::All) {
         Ok(m) => m.attendees,
@@ -525,7 +444,7 @@ fn series_link(id: &str) -> Option<String> {
     Some(format!("/meeting-series/{id}"))
 }
 
-fn series_basics(event: &Event, s: &SeriesView, viewer: Option<&str>) -> Vec<String> {
+fn series_basics(partners: &[PartnerRef], s: &MeetingSeries, viewer: Option<&str>) -> Vec<String> {
     let t = &s.template;
     let tz = zone(&t.timezone);
     let mut lines = vec![
@@ -547,12 +466,12 @@ fn series_basics(event: &Event, s: &SeriesView, viewer: Option<&str>) -> Vec<Str
     if let Some(loc) = &t.location {
         lines.push(format!("- **地点**：{}", plain(loc)));
     }
-    lines.extend(partners_line(event, viewer));
+    lines.extend(partners_line(partners, viewer));
     lines.push(format!("- **组织人**：{}", plain(&t.organizer)));
     lines
 }
 
-fn occurrence_lines(label: &str, occurrences: &[OccurrenceView], timezone: &str) -> Vec<String> {
+fn occurrence_lines(label: &str, occurrences: &[Occurrence], timezone: &str) -> Vec<String> {
     if occurrences.is_empty() {
         return Vec::new();
     }
@@ -561,11 +480,10 @@ fn occurrence_lines(label: &str, occurrences: &[OccurrenceView], timezone: &str)
     vec![format!("- **{label}**：{}{more}", shown.join("、"))]
 }
 
-pub fn series_scheduled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let s: SeriesView = field(event, "series")?;
-    let occ: Vec<OccurrenceView> = field(event, "occurrences")?;
-    let mut lines = series_basics(event, &s, ctx.viewer);
-    lines.extend(occurrence_lines("场次", &occ, &s.template.timezone));
+pub fn series_scheduled(event: &SeriesSnapshot, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let s = &event.series;
+    let mut lines = series_basics(&event.partners, s, ctx.viewer);
+    lines.extend(occurrence_lines("场次", &event.occurrences, &s.template.timezone));
     Ok(Message {
         title: format!("系列会议安排：{}", s.template.title),
         lines,
@@ -574,36 +492,36 @@ pub fn series_scheduled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Me
     })
 }
 
-pub fn series_updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let s: SeriesView = field(event, "series")?;
-    let occ: Vec<OccurrenceView> = field(event, "occurrences")?;
-    let cancelled = event.payload.get("cancelled").and_then(Value::as_bool).unwrap_or(false);
+pub fn series_updated(event: &SeriesUpdated, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let (s, partners, occ) = (&event.snapshot.series, &event.snapshot.partners, &event.snapshot.occurrences);
+    let cancelled = event.cancelled;
     let mut lines = Vec::new();
-    if let Some(from) = event.payload.get("from").and_then(Value::as_str) {
+    if let Some(from) = &event.from {
         let from = from.parse::<NaiveDate>().map(date_label).unwrap_or_else(|_| "所选场次".into());
         lines.push(format!("- **生效**：{from}起"));
     }
     if cancelled {
-        let reason = event.payload.get("cancel_reason").and_then(Value::as_str).map(plain);
+        let reason = event.cancel_reason.as_deref().map(plain);
         lines.push(format!("- **取消原因**：{}", reason.unwrap_or_else(|| "未说明".into())));
     }
-    if let Some(changes) = event.payload.get("changes").and_then(Value::as_object) {
-        for (f, change) in changes {
-            let label = match f.as_str() {
-                "start_time" => "开始时间",
-                "duration_minutes" => "时长（分钟）",
-                other => match change_label(other) {
-                    Some(l) => l,
-                    None => continue,
-                },
-            };
-            let (old, new) = (change.get("old").unwrap_or(&Value::Null), change.get("new").unwrap_or(&Value::Null));
-            let tz = &s.template.timezone;
-            lines.push(format!("- **{label}**：{} → **{}**", change_text(f, old, tz), change_text(f, new, tz)));
-        }
+    for (f, change) in changes(&event.changes) {
+        let label = match f {
+            "start_time" => "开始时间",
+            "duration_minutes" => "时长（分钟）",
+            other => match change_label(other) {
+                Some(l) => l,
+                None => continue,
+            },
+        };
+        let tz = &s.template.timezone;
+        lines.push(format!(
+            "- **{label}**：{} → **{}**",
+            change_text(f, &change.old, tz),
+            change_text(f, &change.new, tz)
+        ));
     }
-    lines.extend(occurrence_lines(if cancelled { "取消场次" } else { "调整场次" }, &occ, &s.template.timezone));
-    lines.extend(series_basics(event, &s, ctx.viewer));
+    lines.extend(occurrence_lines(if cancelled { "取消场次" } else { "调整场次" }, occ, &s.template.timezone));
+    lines.extend(series_basics(partners, s, ctx.viewer));
     let title = if cancelled { "系列会议部分取消" } else { "系列会议变更" };
     Ok(Message {
         title: format!("{title}：{}", s.template.title),
@@ -613,13 +531,11 @@ pub fn series_updated(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Mess
     })
 }
 
-pub fn series_cancelled(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
-    let s: SeriesView = field(event, "series")?;
-    let occ: Vec<OccurrenceView> = field(event, "occurrences")?;
-    let reason = event.payload.get("cancel_reason").and_then(Value::as_str).map(plain);
-    let mut lines = vec![format!("- **取消原因**：{}", reason.unwrap_or_else(|| "未说明".into()))];
-    lines.extend(occurrence_lines("取消场次", &occ, &s.template.timezone));
-    lines.extend(partners_line(event, ctx.viewer));
+pub fn series_cancelled(event: &SeriesCancelled, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    let s = &event.snapshot.series;
+    let mut lines = vec![format!("- **取消原因**：{}", plain(&event.cancel_reason))];
+    lines.extend(occurrence_lines("取消场次", &event.snapshot.occurrences, &s.template.timezone));
+    lines.extend(partners_line(&event.snapshot.partners, ctx.viewer));
     Ok(Message {
         title: format!("系列会议取消：{}", s.template.title),
         lines,

@@ -1,11 +1,17 @@
-//! From an outbox event to a message: a registry of renderers keyed by event type, and a generic
-//! renderer for every type without one, so new events are delivered readably from their JSON
-//! payload before anyone writes their own renderer.
+//! From an outbox event to a message: the event is read back as its type ([`DomainEvent`]) once,
+//! and one `match` hands each variant's payload to its renderer; variants without one, and event
+//! types this version does not know, get the generic renderer, so new events are delivered
+//! readably from their JSON payload before anyone writes their own renderer.
 //!
-//! Adding a renderer is one function: write `fn(&Event, &mut RenderContext) -> Result<Message, ApiError>`
-//! in the room's file here (e.g. `meetings.rs`) and list it in that file's `RENDERERS` table;
-//! a new file's table is added once to `GROUPS` below. Platform formatting (markdown dialects,
+//! Adding a renderer is one function: write `fn(&Payload, &mut RenderContext) -> Result<Message, ApiError>`
+//! in the room's file here (e.g. `meetings.rs`) and call it from its variant's arm in [`typed`]
+//! (the match names every variant, so a new event type is a compile error until it is given a
+//! renderer or sent to the generic one on purpose). Platform formatting (markdown dialects,
 //! @mentions, byte limits, splitting) is `format.rs`'s job, never a renderer's.
+//!
+//! A stored payload that does not read as its type (an older shape, a hand-written row) is not
+//! an error: an unbound channel gets the generic rendering, a bound one the headline only
+//! ([`fallback`]).
 //!
 //! A message for a channel bound to a partner is rendered for that partner (`RenderContext::viewer`):
 //! it shows what the partner's API key would see (a two-sided risk without the other partner, a
@@ -14,17 +20,19 @@
 pub mod bulletins;
 pub mod contracts;
 pub mod deliveries;
+pub mod evaluation;
 pub mod meetings;
 pub mod partners;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use diesel::prelude::*;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::db::schema::partner_contacts as pc;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::events::Event;
+use crate::events::{DomainEvent, Event};
 pub use crate::platforms::format::plain;
 use crate::platforms::format::{Message, Person};
 
@@ -37,35 +45,101 @@ pub struct RenderContext<'a> {
     pub viewer: Option<&'a str>,
 }
 
-pub type RenderFn = fn(&Event, &mut RenderContext<'_>) -> Result<Message, ApiError>;
-
-/// Every room's table of `(event type pattern, renderer)`; the first match wins (patterns take
-/// `*` as in subscriptions), and an event type no pattern matches gets `generic`.
-const GROUPS: &[&[(&str, RenderFn)]] =
-    &[partners::RENDERERS, meetings::RENDERERS, bulletins::RENDERERS, contracts::RENDERERS, deliveries::RENDERERS];
-
-/// The renderer for an event type.
-pub fn renderer_for(event_type: &str) -> RenderFn {
-    GROUPS
-        .iter()
-        .flat_map(|group| group.iter())
-        .find(|(pattern, _)| super::checks::type_matches(pattern, event_type))
-        .map(|(_, f)| *f)
-        .unwrap_or(generic)
-}
-
-/// Renders `event` with its registered renderer (or the generic one) for a channel bound to
-/// `viewer` (or an unbound one).
+/// Renders `event` for a channel bound to `viewer` (or an unbound one): with its type's renderer
+/// when the payload reads as its type; the generic one for a type this version does not know;
+/// [`fallback`] for a known type whose payload does not read as it.
 pub fn render(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Result<Message, ApiError> {
     let mut ctx = RenderContext { conn, viewer };
-    let message = (renderer_for(&event.event_type))(event, &mut ctx)?;
+    let message = match event.domain() {
+        Ok(typed_event) => typed(&typed_event, event, &mut ctx)?,
+        // A type this version does not know (a newer room's, a test's): its JSON is all there is.
+        Err(_) if !DomainEvent::TYPES.contains(&event.event_type.as_str()) => generic(event, &mut ctx)?,
+        Err(err) => {
+            tracing::warn!(event_id = %event.id, event_type = %event.event_type, error = %err, "payload does not read as its type; falling back");
+            fallback(event, &mut ctx)?
+        }
+    };
     Ok(finish(message))
+}
+
+/// What a reader gets when its event's own renderer cannot be used: an unbound channel the
+/// generic rendering, a bound one only the headline and the link ([`minimal`]), since the
+/// generic renderer shows the whole payload (which may name other partners).
+pub fn fallback(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    match ctx.viewer {
+        None => generic(event, ctx),
+        Some(_) => Ok(minimal(event)),
+    }
+}
+
+/// The renderer of each event type, given its payload; `row` is the stored event it came from.
+fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, ApiError> {
+    use DomainEvent as E;
+    match event {
+        E::PartnerCreated(p) => partners::created(p, ctx),
+        E::PartnerUpdated(p) => partners::updated(p, ctx),
+        E::PartnerStatusChanged(p) => partners::status_changed(p, ctx),
+        E::PartnerArchived(p) => partners::archived(p, ctx),
+        E::MeetingScheduled(p) => meetings::scheduled(p, ctx),
+        E::MeetingUpdated(p) => meetings::updated(p, ctx),
+        E::MeetingHeld(p) => meetings::held(p, ctx),
+        E::MeetingCancelled(p) => meetings::cancelled(p, ctx),
+        E::MeetingReminder(p) => meetings::reminder(p, ctx),
+        E::ActionItemOverdue(p) => meetings::overdue(p, ctx),
+        E::MeetingSeriesScheduled(p) => meetings::series_scheduled(p, ctx),
+        E::MeetingSeriesUpdated(p) => meetings::series_updated(p, ctx),
+        E::MeetingSeriesCancelled(p) => meetings::series_cancelled(p, ctx),
+        E::BulletinPublished(p) => bulletins::published(p, ctx),
+        E::BulletinArchived(p) => bulletins::archived(p, ctx),
+        E::ContractCreated(p) => contracts::created(p, ctx),
+        E::ContractUpdated(p) => contracts::updated(p, ctx),
+        E::ContractActivated(p) => contracts::activated(p, ctx),
+        E::ContractExpired(p) => contracts::expired(p, ctx),
+        E::ContractTerminated(p) => contracts::terminated(p, ctx),
+        E::ContractRenewed(p) => contracts::renewed(p, ctx),
+        E::ContractAmended(p) => contracts::amended(p, ctx),
+        E::ContractDeleted(p) => contracts::deleted(p, ctx),
+        E::ContractExpiring(p) => contracts::expiring(p, ctx),
+        E::RiskRaised(p) => contracts::risk_raised(p, ctx),
+        E::DeliveryDead(p) => deliveries::dead(p, ctx),
+        E::PerformanceImported(p) => evaluation::performance_imported(p, ctx),
+        E::TargetAgreed(p) => evaluation::target_agreed(p, ctx),
+        E::TargetMissed(p) => evaluation::target_missed(p, ctx),
+        E::CompetitorCreated(_)
+        | E::CompetitorUpdated(_)
+        | E::CompetitorArchived(_)
+        | E::CompetitorObserved(_)
+        | E::RecruitmentCampaignCreated(_)
+        | E::RecruitmentCampaignUpdated(_)
+        | E::RecruitmentCampaignArchived(_) => generic(row, ctx),
+    }
 }
 
 fn finish(mut message: Message) -> Message {
     message.title = clip_chars(&message.title, 100);
     message.mentions.truncate(20);
     message
+}
+
+/// One field of a payload's `changes` (`{field: {old, new}}`, as `crate::audit::diff` writes it):
+/// the values stay JSON, since each field has its own type.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Change {
+    #[serde(default)]
+    pub old: Value,
+    #[serde(default)]
+    pub new: Value,
+}
+
+/// The fields of a payload's `changes`, in its order; none when it is not an object, and a field
+/// whose entry is not `{old, new}` reads as null → null.
+pub fn changes(changes: &Value) -> Vec<(&str, Change)> {
+    changes
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(field, change)| (field.as_str(), Change::deserialize(change).unwrap_or_default()))
+        .collect()
 }
 
 /// The default link of an event's record: `/{resource_type}s/{resource_id}` with `_` as `-`
@@ -325,21 +399,6 @@ pub fn generic(event: &Event, ctx: &mut RenderContext<'_>) -> Result<Message, Ap
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn registry_picks_specific_renderers_and_falls_back() {
-        let is = |t: &str, f: RenderFn| std::ptr::fn_addr_eq(renderer_for(t), f);
-        assert!(is("partner.created", partners::created));
-        assert!(is("partner.status_changed", partners::status_changed));
-        assert!(is("meeting.scheduled", meetings::scheduled));
-        assert!(is("action_item.overdue", meetings::overdue));
-        assert!(is("meeting_series.cancelled", meetings::series_cancelled));
-        assert!(is("bulletin.published", bulletins::published));
-        assert!(is("contract.expiring", contracts::expiring));
-        assert!(is("risk.raised", contracts::risk_raised));
-        assert!(is("conflict.opened", generic));
-        assert!(is("something.new", generic));
-    }
 
     #[test]
     fn values_read_well() {

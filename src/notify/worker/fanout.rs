@@ -162,10 +162,7 @@ fn render_event(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Resul
         Ok(m) => Ok(m),
         Err(err) => {
             tracing::warn!(event_id = %event.id, event_type = %event.event_type, error = %err, "renderer failed; using the generic one");
-            match viewer {
-                None => render::generic(event, &mut render::RenderContext { conn, viewer }),
-                Some(_) => Ok(render::minimal(event)),
-            }
+            render::fallback(event, &mut render::RenderContext { conn, viewer })
         }
     }
 }
