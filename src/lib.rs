@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod incentives;
 pub mod jobs;
 pub mod key_accounts;
 pub mod meetings;

@@ -22,6 +22,7 @@ mod contract_risks;
 mod contracts;
 mod delivery;
 mod event_payloads;
+mod incentives;
 mod key_accounts;
 mod meeting_series;
 mod meetings;
