@@ -214,6 +214,30 @@ CROSS_FIELD_AND_STATE_RULES = {
     # 36 months after it; `weights` names each component at most once and not all 0.
     "GET /api/v1/scorecards": [("to", r"before from|at most 36 months"), ("weights", r"twice|all be 0")],
     "GET /api/v1/partners/{id}/scorecard": [("to", r"before from|at most 36 months"), ("weights", r"twice|all be 0")],
+    # Incentives (src/incentives/): a program's `to` may not precede `from`; its `rules` must fit
+    # its `kind` (the schema can only offer "one of the shapes"), with tiers strictly ascending,
+    # a budget of exactly one of fixed_minor / rate_bp (+ window before the program), a claim
+    # deadline not before the program; the audience names someone and only existing partners
+    # (the bulletins' rule). A calculation's months lie within the program's and run forwards, and
+    # the partners' revenue and contracts must be in the program's currency.
+    "POST /api/v1/incentive-programs": [
+        ("to", r"before from"),
+        (r"rules([.\[].*)?", r"."),
+        ("audience", r"."),
+        (r"audience\.partner_ids\[\d+\]", r"partner"),
+    ],
+    "PATCH /api/v1/incentive-programs/{id}": [
+        ("to", r"before from"),
+        (r"rules([.\[].*)?", r"."),
+        ("audience", r"."),
+        (r"audience\.partner_ids\[\d+\]", r"partner"),
+    ],
+    "POST /api/v1/incentive-programs/{id}/calculate": [
+        ("(from|to)", r"within the program|before from"),
+        ("currency", r"pays in"),
+    ],
+    # The day's month must be one the service keys months by (years 1970-9999, src/performance/period.rs).
+    "GET /api/v1/partners/{id}/discount": [("on", r"1970")],
     # A calendar feed's window: `to` after `from`, at most 400 days (src/meetings/calendar/model.rs).
     "POST /api/v1/calendar-feeds": [("to", r"after from|at most 400 days"), ("partner_id", r"partner")],
 }

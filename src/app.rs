@@ -41,6 +41,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::performance::routes)
         .configure(crate::targets::routes)
         .configure(crate::scorecards::routes)
+        .configure(crate::incentives::routes)
         .configure(crate::advice::routes)
         .configure(crate::api_keys::routes)
         .configure(crate::audit::api::routes)

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod incentives;
 pub mod jobs;
 pub mod key_accounts;
 pub mod meetings;

@@ -86,7 +86,9 @@ pub struct AudienceRequest {
 }
 
 impl AudienceRequest {
-    fn check(&self, c: &mut Check, field: &str) {
+    /// Checks the audience at `field` (other rooms that address partners the same way, such as
+    /// incentive programs, check theirs with it).
+    pub fn check(&self, c: &mut Check, field: &str) {
         if self.tiers.len() > 4 {
             c.add(format!("{field}.tiers"), format!("must have at most 4 items (got {})", self.tiers.len()));
         }

@@ -104,8 +104,8 @@ impl BulletinRow {
 }
 
 /// Every partner an audience names must exist and not be archived; the error points at the
-/// request's own index.
-fn ensure_partners_exist(conn: &mut DbConn, request: &AudienceRequest) -> Result<(), ApiError> {
+/// request's own index. Shared with the other rooms that take an audience.
+pub fn ensure_partners_exist(conn: &mut DbConn, request: &AudienceRequest) -> Result<(), ApiError> {
     let ids = request.normalize().partner_ids;
     if ids.is_empty() {
         return Ok(());
@@ -420,7 +420,7 @@ type CandidateRow = (String, String, Option<String>, String, String, Option<Naiv
 
 /// The partners that could be in `audience`: a superset (current active and onboarding partners
 /// of each named group) read through the partner indexes; `resolve_audience` decides.
-fn load_candidates(conn: &mut DbConn, audience: &Audience) -> Result<Vec<Candidate>, ApiError> {
+pub fn load_candidates(conn: &mut DbConn, audience: &Audience) -> Result<Vec<Candidate>, ApiError> {
     let reachable = [PartnerStatus::Active.as_str(), PartnerStatus::Onboarding.as_str()];
     let base = || {
         p::table

@@ -625,3 +625,49 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(recruitment_campaigns, partners);
+
+// ---- incentives ----
+
+diesel::table! {
+    incentive_programs (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        from_month -> Text,
+        to_month -> Text,
+        audience -> Text,
+        currency -> Text,
+        status -> Text,
+        rules -> Text,
+        activated_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incentive_statements (id) {
+        id -> Text,
+        program_id -> Text,
+        partner_id -> Text,
+        kind -> Text,
+        from_month -> Text,
+        to_month -> Text,
+        currency -> Text,
+        lines -> Text,
+        total_minor -> BigInt,
+        status -> Text,
+        approved_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        cost_record_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(incentive_statements -> incentive_programs (program_id));
+diesel::joinable!(incentive_statements -> partners (partner_id));
+diesel::allow_tables_to_appear_in_same_query!(incentive_programs, incentive_statements, partners);

@@ -109,6 +109,13 @@ codes! {
     TargetNotFound => "target_not_found": "no target with this id is visible to the key",
     TargetExists => "target_exists": "the partner already has a target for this period and metric",
     TargetAgreed => "target_agreed": "an agreed target is a joint commitment and no longer changes",
+    // Incentives
+    IncentiveProgramNotFound => "incentive_program_not_found": "no incentive program with this id is visible to the key",
+    IncentiveProgramFrozen => "incentive_program_frozen": "an active incentive program changes only its name and status: close it and create another",
+    IncentiveProgramClosed => "incentive_program_closed": "the incentive program is closed, which is final",
+    IncentiveProgramNotCalculable => "incentive_program_not_calculable": "only active or closed rebate programs compute statements",
+    IncentiveStatementNotFound => "incentive_statement_not_found": "no incentive statement with this id is visible to the key",
+    IncentiveProgramNotDraft => "incentive_program_not_draft": "only a draft incentive program can be deleted",
     RecruitmentCampaignNotFound => "recruitment_campaign_not_found": "no recruitment campaign with this id",
     RecruitmentCampaignArchived => "recruitment_campaign_archived": "the recruitment campaign is archived and can no longer change",
     // Bots, webhooks, deliveries

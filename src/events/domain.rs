@@ -13,6 +13,7 @@
 //!   nothing of `events/`: the outbox stays below the rooms with no import cycle.
 //! - Reading back never panics: an unknown type or a payload of another shape is an `ApiError`.
 
+use crate::incentives::events::StatementApproved;
 use crate::performance::events::PerformanceImported;
 use crate::targets::events::TargetEvent;
 use serde::{Deserialize, Serialize};
@@ -117,6 +118,8 @@ domain_events! {
     "target.agreed" => TargetAgreed(TargetEvent),
     /// From the missed-target scan, once per target: its period ended below target.
     "target.missed" => TargetMissed(TargetEvent),
+    /// A draft incentive statement was approved (it no longer changes).
+    "incentive.statement_approved" => IncentiveStatementApproved(StatementApproved),
     "recruitment_campaign.created" => RecruitmentCampaignCreated(CampaignSnapshot),
     "recruitment_campaign.updated" => RecruitmentCampaignUpdated(CampaignUpdated),
     "recruitment_campaign.archived" => RecruitmentCampaignArchived(CampaignSnapshot),
@@ -126,7 +129,7 @@ domain_events! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
     /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery`,
-    /// `competitor`, `target` or `recruitment_campaign`.
+    /// `competitor`, `target`, `incentive_statement` or `recruitment_campaign`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -359,6 +362,16 @@ impl Concerns for TargetEvent {
     fn subject(&self) -> Subject<'_> {
         let target = &self.target.target;
         Subject { resource_type: "target", resource_id: &target.id, partner_id: Some(&target.partner_id) }
+    }
+    fn listed_partners(&self) -> Vec<&str> {
+        Vec::new()
+    }
+}
+
+impl Concerns for StatementApproved {
+    fn subject(&self) -> Subject<'_> {
+        let s = &self.statement;
+        Subject { resource_type: "incentive_statement", resource_id: &s.id, partner_id: Some(&s.partner_id) }
     }
     fn listed_partners(&self) -> Vec<&str> {
         Vec::new()

@@ -57,6 +57,7 @@ const RECRUITMENT_TYPES: &[&str] =
 const COMPETITOR_TYPES: &[&str] =
     &["competitor.created", "competitor.observed", "competitor.updated", "competitor.archived"];
 const EVALUATION_TYPES: &[&str] = &["performance.imported", "target.agreed", "target.missed"];
+const INCENTIVE_TYPES: &[&str] = &["incentive.statement_approved"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -524,6 +525,27 @@ both!(evaluation_events_keep_their_wire_json, |app: TestApp| async move {
     pin.events(&app, EVALUATION_TYPES);
 });
 
+both!(incentive_events_keep_their_wire_json, |app: TestApp| async move {
+    let mut pin = Pin::new();
+    let a = named_partner(&app, &mut pin, "华东星辰", "partner:a").await;
+    ok(app.patch(&format!("/api/v1/partners/{a}"), json!({"status": "onboarding"})).send().await);
+    let rec = json!({"partner_id": a, "period": "2027-01", "revenue_minor": 12_345_678});
+    ok(app.post("/api/v1/performance-records", rec).send().await);
+    let body = json!({"name": "2027 Q1 返点", "kind": "rebate", "from": "2027-01", "to": "2027-03",
+                      "audience": {"partner_ids": [a]}, "status": "active",
+                      "rules": {"basis": "revenue", "measure": "amount", "mode": "marginal",
+                                "tiers": [{"threshold": 0, "rate_bp": 100}, {"threshold": 10_000_000, "rate_bp": 250}]}});
+    let program = id(&ok(app.post("/api/v1/incentive-programs", body).send().await));
+    pin.name(&program, "program:1");
+    let calc = format!("/api/v1/incentive-programs/{program}/calculate");
+    ok(app.post(&calc, json!({"from": "2027-01", "to": "2027-03"})).send().await);
+    let list = ok(app.get("/api/v1/incentive-statements").send().await);
+    let statement = list["items"][0]["id"].as_str().expect("a statement").to_string();
+    pin.name(&statement, "statement:1");
+    ok(app.post(&format!("/api/v1/incentive-statements/{statement}/approve"), json!({})).send().await);
+    pin.events(&app, INCENTIVE_TYPES);
+});
+
 both!(recruitment_events_keep_their_wire_json, |app: TestApp| async move {
     let mut pin = Pin::new();
     let body = json!({"name": "2026 上海渠道招募展", "kind": "trade_show", "starts_on": "2026-03-01",
@@ -551,6 +573,7 @@ fn every_event_type_is_pinned_by_its_fixture() {
         DELIVERY_TYPES,
         COMPETITOR_TYPES,
         EVALUATION_TYPES,
+        INCENTIVE_TYPES,
         RECRUITMENT_TYPES,
     ]
     .concat();

@@ -25,6 +25,7 @@ mod delivery;
 mod demo_data;
 mod evaluation_messages;
 mod event_payloads;
+mod incentives;
 mod key_accounts;
 mod market_share;
 mod meeting_series;

@@ -21,6 +21,7 @@ pub mod bulletins;
 pub mod contracts;
 pub mod deliveries;
 pub mod evaluation;
+pub mod incentives;
 pub mod meetings;
 pub mod partners;
 
@@ -105,6 +106,7 @@ fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Resul
         E::PerformanceImported(p) => evaluation::performance_imported(p, ctx),
         E::TargetAgreed(p) => evaluation::target_agreed(p, ctx),
         E::TargetMissed(p) => evaluation::target_missed(p, ctx),
+        E::IncentiveStatementApproved(p) => incentives::statement_approved(p, ctx),
         E::CompetitorCreated(_)
         | E::CompetitorUpdated(_)
         | E::CompetitorArchived(_)
