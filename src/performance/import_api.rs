@@ -21,8 +21,9 @@ use crate::state::AppState;
 /// The largest import body: 50,000 rows of a few hundred bytes each.
 pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-/// The JSON form of a performance import.
+/// The JSON form of a performance import (`records` only: the import refuses other keys).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PerformanceImport {
     /// 1–50,000 records, each as `POST /performance-records` takes it.
     #[schema(min_items = 1, max_items = 50000)]
@@ -32,6 +33,7 @@ pub struct PerformanceImport {
 /// The JSON form of a cost import. With `mode=upsert` a record may also carry the `id` of the
 /// cost record it replaces.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CostImport {
     #[schema(min_items = 1, max_items = 50000)]
     pub records: Vec<CostRecordCreate>,
