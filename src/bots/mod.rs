@@ -4,10 +4,12 @@
 //!
 //! - `api.rs`: `POST /integrations/dingtalk/callback`, `GET|POST /integrations/wecom/callback`
 //! - `commands.rs`: parsing, scoping and the command registry
+//! - `performance.rs`: the `业绩` command
 //! - `store.rs`: chat → channel, sender → partner, answered messages
 
 pub mod api;
 pub mod commands;
+pub mod performance;
 pub mod store;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
