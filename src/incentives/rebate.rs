@@ -102,103 +102,144 @@ pub fn compute(rules: &RebateRules, figures: &Figures, currency: &str) -> Comput
         Basis::Revenue => revenue,
         Basis::Units => figures.units.max(0),
     };
-    let basis_word = match rules.basis {
-        Basis::Revenue => ("营业额", "revenue"),
-        Basis::Units => ("销量", "units"),
+    let measured_as = match measure_of(rules, figures, basis_value, currency) {
+        Ok(measured_as) => measured_as,
+        Err(explanation) => return not_eligible(basis_value, figures.target_value, explanation),
     };
-    let (measure, attainment, measure_text) = match rules.measure {
-        Measure::Amount => {
-            let (zh, en) = measured(rules, basis_value, currency);
-            (basis_value, None, (format!("{} {zh}", basis_word.0), format!("{} {en}", capitalize(basis_word.1))))
-        }
-        Measure::Attainment => match figures.target_value.filter(|t| *t > 0) {
-            None => {
-                return not_eligible(
-                    basis_value,
-                    figures.target_value,
-                    Explanation {
-                        zh: format!(
-                            "这些月份没有已约定的{}目标，按目标达成率计算的返点不适用：不符合条件，金额 {}。",
-                            basis_word.0,
-                            money(0, currency)
-                        ),
-                        en: format!(
-                            "No agreed {} target covers exactly these months, so an attainment rebate cannot apply: not eligible, {}.",
-                            basis_word.1,
-                            money(0, currency)
-                        ),
-                    },
-                )
-            }
-            Some(target) => {
-                let bp = attainment_bp(basis_value, target);
-                let (a, t) = match rules.basis {
-                    Basis::Revenue => (money(basis_value, currency), money(target, currency)),
-                    Basis::Units => (basis_value.to_string(), target.to_string()),
-                };
-                (
-                    bp,
-                    Some(bp),
-                    (
-                        format!("{}目标达成率 {}（实际 {a} / 目标 {t}）", basis_word.0, percent(bp)),
-                        format!("{} target attainment {} (actual {a} of target {t})", capitalize(basis_word.1), percent(bp)),
-                    ),
-                )
-            }
-        },
-    };
-    let reached = rules.tiers.iter().rposition(|s| measure >= s.threshold);
-    let Some(top) = reached else {
+    let Some(top) = rules.tiers.iter().rposition(|s| measured_as.value >= s.threshold) else {
         let first = rules.tiers.first().map(|s| s.threshold).unwrap_or(0);
         let (fz, fe) = measured(rules, first, currency);
+        let text = &measured_as.text;
         return Computed {
             eligible: true,
             basis_value,
             target_value: figures.target_value,
-            attainment_bp: attainment,
+            attainment_bp: measured_as.attainment_bp,
             tier_reached: None,
             rate_bp: 0,
             amount_minor: 0,
             explanation: Explanation {
-                zh: format!("{} 未达到第 1 档门槛 {fz}：无返点，金额 {}。", measure_text.0, money(0, currency)),
-                en: format!(
-                    "{} is below the first tier's threshold {fe}: no rebate, {}.",
-                    measure_text.1,
-                    money(0, currency)
-                ),
+                zh: format!("{} 未达到第 1 档门槛 {fz}：无返点，金额 {}。", text.0, money(0, currency)),
+                en: format!("{} is below the first tier's threshold {fe}: no rebate, {}.", text.1, money(0, currency)),
             },
         };
     };
     let step = &rules.tiers[top];
+    let (mut amount, mut zh, mut en) = tier_amount(rules, top, &measured_as, revenue, currency);
+    if let Some(cap) = rules.cap_minor.filter(|cap| amount > *cap) {
+        zh.push_str(&format!("；超过每个渠道的上限 {}，按上限计", money(cap, currency)));
+        en.push_str(&format!("; above the per-partner cap {}, capped", money(cap, currency)));
+        amount = cap;
+    }
+    zh.push('。');
+    en.push('.');
+    Computed {
+        eligible: true,
+        basis_value,
+        target_value: figures.target_value,
+        attainment_bp: measured_as.attainment_bp,
+        tier_reached: Some(top as i64 + 1),
+        rate_bp: step.rate_bp,
+        amount_minor: amount,
+        explanation: Explanation { zh, en },
+    }
+}
+
+/// What the tiers' thresholds are compared with, and how to say it.
+struct Measured {
+    /// The basis itself (`amount`) or its attainment in basis points (`attainment`).
+    value: i64,
+    attainment_bp: Option<i64>,
+    /// The measure in words, Chinese and English.
+    text: (String, String),
+}
+
+/// The measure the tiers apply to; `Err` explains why the partner is not eligible (an attainment
+/// rebate without an agreed target).
+fn measure_of(
+    rules: &RebateRules,
+    figures: &Figures,
+    basis_value: i64,
+    currency: &str,
+) -> Result<Measured, Explanation> {
+    let basis_word = match rules.basis {
+        Basis::Revenue => ("营业额", "revenue"),
+        Basis::Units => ("销量", "units"),
+    };
+    match rules.measure {
+        Measure::Amount => {
+            let (zh, en) = measured(rules, basis_value, currency);
+            Ok(Measured {
+                value: basis_value,
+                attainment_bp: None,
+                text: (format!("{} {zh}", basis_word.0), format!("{} {en}", capitalize(basis_word.1))),
+            })
+        }
+        Measure::Attainment => {
+            let Some(target) = figures.target_value.filter(|t| *t > 0) else {
+                return Err(Explanation {
+                    zh: format!(
+                        "这些月份没有已约定的{}目标，按目标达成率计算的返点不适用：不符合条件，金额 {}。",
+                        basis_word.0,
+                        money(0, currency)
+                    ),
+                    en: format!(
+                        "No agreed {} target covers exactly these months, so an attainment rebate cannot apply: not eligible, {}.",
+                        basis_word.1,
+                        money(0, currency)
+                    ),
+                });
+            };
+            let bp = attainment_bp(basis_value, target);
+            let (a, t) = match rules.basis {
+                Basis::Revenue => (money(basis_value, currency), money(target, currency)),
+                Basis::Units => (basis_value.to_string(), target.to_string()),
+            };
+            Ok(Measured {
+                value: bp,
+                attainment_bp: Some(bp),
+                text: (
+                    format!("{}目标达成率 {}（实际 {a} / 目标 {t}）", basis_word.0, percent(bp)),
+                    format!(
+                        "{} target attainment {} (actual {a} of target {t})",
+                        capitalize(basis_word.1),
+                        percent(bp)
+                    ),
+                ),
+            })
+        }
+    }
+}
+
+/// The amount for tier `top` (0-based) by the program's mode, and the arithmetic in words
+/// (without the closing full stop: a cap may still be added).
+fn tier_amount(rules: &RebateRules, top: usize, m: &Measured, revenue: i64, currency: &str) -> (i64, String, String) {
+    let step = &rules.tiers[top];
     let (tz, te) = measured(rules, step.threshold, currency);
-    let (mut amount, mut zh, mut en) = match rules.mode {
+    match rules.mode {
         RebateMode::Retroactive => {
             let amount = clamp_i64(half_up(i128::from(revenue) * i128::from(step.rate_bp), 10_000));
+            let product =
+                format!("{} × {} = {}", money(revenue, currency), percent(step.rate_bp), money(amount, currency));
             (
                 amount,
                 format!(
-                    "{} 达到第 {} 档（门槛 {tz}），返点率 {}；全额累进：{} × {} = {}",
-                    measure_text.0,
+                    "{} 达到第 {} 档（门槛 {tz}），返点率 {}；全额累进：{product}",
+                    m.text.0,
                     top + 1,
-                    percent(step.rate_bp),
-                    money(revenue, currency),
-                    percent(step.rate_bp),
-                    money(amount, currency)
+                    percent(step.rate_bp)
                 ),
                 format!(
-                    "{} reached tier {} (threshold {te}) at {}; retroactive, on all revenue: {} × {} = {}",
-                    measure_text.1,
+                    "{} reached tier {} (threshold {te}) at {}; retroactive, on all revenue: {product}",
+                    m.text.1,
                     top + 1,
-                    percent(step.rate_bp),
-                    money(revenue, currency),
-                    percent(step.rate_bp),
-                    money(amount, currency)
+                    percent(step.rate_bp)
                 ),
             )
         }
         RebateMode::Marginal => {
-            let amount = marginal(&rules.tiers, measure, revenue);
-            let bands = bands_text(rules, measure, currency);
+            let amount = marginal(&rules.tiers, m.value, revenue);
+            let bands = bands_text(rules, m.value, currency);
             let share = if rules.measure == Measure::Amount && rules.basis == Basis::Revenue {
                 (String::new(), String::new())
             } else {
@@ -211,7 +252,7 @@ pub fn compute(rules: &RebateRules, figures: &Figures, currency: &str) -> Comput
                 amount,
                 format!(
                     "{} 达到第 {} 档（门槛 {tz}）；分段累进，各段按本段费率{}：{} = {}",
-                    measure_text.0,
+                    m.text.0,
                     top + 1,
                     share.0,
                     bands.0,
@@ -219,7 +260,7 @@ pub fn compute(rules: &RebateRules, figures: &Figures, currency: &str) -> Comput
                 ),
                 format!(
                     "{} reached tier {} (threshold {te}); marginal, each band at its own rate{}: {} = {}",
-                    measure_text.1,
+                    m.text.1,
                     top + 1,
                     share.1,
                     bands.1,
@@ -227,23 +268,6 @@ pub fn compute(rules: &RebateRules, figures: &Figures, currency: &str) -> Comput
                 ),
             )
         }
-    };
-    if let Some(cap) = rules.cap_minor.filter(|cap| amount > *cap) {
-        zh.push_str(&format!("；超过每个渠道的上限 {}，按上限计", money(cap, currency)));
-        en.push_str(&format!("; above the per-partner cap {}, capped", money(cap, currency)));
-        amount = cap;
-    }
-    zh.push('。');
-    en.push('.');
-    Computed {
-        eligible: true,
-        basis_value,
-        target_value: figures.target_value,
-        attainment_bp: attainment,
-        tier_reached: Some(top as i64 + 1),
-        rate_bp: step.rate_bp,
-        amount_minor: amount,
-        explanation: Explanation { zh, en },
     }
 }
 

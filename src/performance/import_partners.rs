@@ -83,22 +83,10 @@ pub fn plan(
                 if let Some(s) = status {
                     fields.insert("status".into(), Value::from(s.to_string()));
                 }
-                let patch = typed::<PartnerUpdate>(&Row { number, fields }, &mut errors);
-                let Some(patch) = checked_api(number, patch, |u| u.validate(current), &mut errors) else {
-                    continue;
-                };
-                if let Some(to) = patch.status {
-                    if to != current.status && !current.status.can_move_to(to) {
-                        let msg = format!("a partner cannot move from {} to {to}", current.status);
-                        errors.push(row_error(number, "status", msg));
-                        continue;
-                    }
+                let row = Row { number, fields };
+                if let Some(patch) = planned_update(&row, current, unknown_campaign, &mut errors) {
+                    plan.updates.push((current.id.clone(), patch));
                 }
-                if unknown_campaign {
-                    errors.push(row_error(number, "campaign_id", "no such recruitment campaign (or it is archived)"));
-                    continue;
-                }
-                plan.updates.push((current.id.clone(), patch));
             }
             (Some(current), ImportMode::Insert) => errors.push(row_error(
                 number,
@@ -124,6 +112,30 @@ pub fn plan(
         errors.sort_by_key(|e| e.row);
         Err(errors)
     }
+}
+
+/// The patch an upsert row makes of a stored partner, checked as `PATCH /partners/{id}` checks
+/// it (the status move included); `None` after reporting why not.
+fn planned_update(
+    row: &Row,
+    current: &Partner,
+    unknown_campaign: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<PartnerUpdate> {
+    let number = row.number;
+    let patch = typed::<PartnerUpdate>(row, errors);
+    let patch = checked_api(number, patch, |u| u.validate(current), errors)?;
+    if let Some(to) = patch.status {
+        if to != current.status && !current.status.can_move_to(to) {
+            errors.push(row_error(number, "status", format!("a partner cannot move from {} to {to}", current.status)));
+            return None;
+        }
+    }
+    if unknown_campaign {
+        errors.push(row_error(number, "campaign_id", "no such recruitment campaign (or it is archived)"));
+        return None;
+    }
+    Some(patch)
 }
 
 /// The partner a row creates, as `POST /partners` makes it but in the row's status; one that is

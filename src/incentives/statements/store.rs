@@ -240,20 +240,7 @@ pub fn calculate(
             program.kind
         )));
     };
-    if program.kind != ProgramKind::Rebate || program.status == ProgramStatus::Draft {
-        return Err(not_calculable("a draft program computes nothing yet: activate it first"));
-    }
-    let (first, last) = program.months().ok_or_else(|| ApiError::internal("stored program months are malformed"))?;
-    let mut outside = Vec::new();
-    if from < first || from > last {
-        outside.push(FieldError::new("from", format!("must be within the program's months {first}–{last}")));
-    }
-    if to > last || to < first {
-        outside.push(FieldError::new("to", format!("must be within the program's months {first}–{last}")));
-    }
-    if !outside.is_empty() {
-        return Err(ApiError::validation(outside));
-    }
+    check_calculable(&program, from, to)?;
     let (from_s, to_s) = (from.to_string(), to.to_string());
     let months = (from_s.as_str(), to_s.as_str());
     let partners = resolve_audience(&program.audience, &load_candidates(conn, &program.audience)?);
@@ -290,9 +277,47 @@ pub fn calculate(
             .filter(st::status.eq(StatementStatus::Draft)),
     )
     .execute(conn)?;
+    let rows = new_drafts(&program, (&from_s, &to_s), partners.iter().zip(computed), &granted, &mut result);
+    result.drafts = rows.len() as i64;
+    db::insert_many(conn, st::table, rows)?;
+    let summary = serde_json::to_value(&result).map_err(ApiError::internal)?;
+    audit::record(conn, actor, "calculate", "incentive_program", &program.id, summary)?;
+    Ok(result)
+}
+
+/// A rebate program that is active or closed, asked for months within its own.
+fn check_calculable(program: &Program, from: Month, to: Month) -> Result<(), ApiError> {
+    if program.kind != ProgramKind::Rebate || program.status == ProgramStatus::Draft {
+        return Err(not_calculable("a draft program computes nothing yet: activate it first"));
+    }
+    let (first, last) = program.months().ok_or_else(|| ApiError::internal("stored program months are malformed"))?;
+    let mut outside = Vec::new();
+    if from < first || from > last {
+        outside.push(FieldError::new("from", format!("must be within the program's months {first}–{last}")));
+    }
+    if to > last || to < first {
+        outside.push(FieldError::new("to", format!("must be within the program's months {first}–{last}")));
+    }
+    if outside.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(outside))
+    }
+}
+
+/// The draft statements to write: a statement for a partner with nothing approved for these
+/// months, an adjustment (with a `previously_approved` line) for one whose approved total now
+/// differs, nothing where it does not. Counts what it decided in `result`.
+fn new_drafts<'a>(
+    program: &Program,
+    (from_s, to_s): (&str, &str),
+    computed: impl Iterator<Item = (&'a String, Vec<StatementLine>)>,
+    granted: &BTreeMap<&str, (bool, i64)>,
+    result: &mut CalculateResult,
+) -> Vec<Statement> {
     let now = db::now().and_utc();
     let mut rows = Vec::new();
-    for (partner_id, mut lines) in partners.iter().zip(computed) {
+    for (partner_id, mut lines) in computed {
         if lines.iter().any(|l| !l.eligible) {
             result.not_eligible += 1;
         }
@@ -314,8 +339,8 @@ pub fn calculate(
             program_id: program.id.clone(),
             partner_id: partner_id.clone(),
             kind,
-            from: from_s.clone(),
-            to: to_s.clone(),
+            from: from_s.to_string(),
+            to: to_s.to_string(),
             currency: program.currency.clone(),
             total_minor: total(&lines),
             lines,
@@ -328,11 +353,7 @@ pub fn calculate(
             updated_at: now,
         });
     }
-    result.drafts = rows.len() as i64;
-    db::insert_many(conn, st::table, rows)?;
-    let summary = serde_json::to_value(&result).map_err(ApiError::internal)?;
-    audit::record(conn, actor, "calculate", "incentive_program", &program.id, summary)?;
-    Ok(result)
+    rows
 }
 
 fn previously_approved(approved: i64, currency: &str) -> StatementLine {
