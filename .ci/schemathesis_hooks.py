@@ -203,7 +203,7 @@ CROSS_FIELD_AND_STATE_RULES = {
     # not run backwards; a target's meeting must exist and have the target's partner.
     "POST /api/v1/performance-records": [("partner_id", r"no such partner")],
     # An insert-mode import refuses a row whose (partner, month, product line) is stored already.
-    "POST /api/v1/performance-records/import": [("partner_id", r"no such partner"), ("period", r"already has a record")],
+    "POST /api/v1/performance-records/import": [("partner_id", r"no such partner"), ("period", r"already has a record|already the record of this partner")],
     "POST /api/v1/cost-records": [("partner_id", r"no such partner")],
     "POST /api/v1/cost-records/import": [("partner_id", r"no such partner")],
     "GET /api/v1/performance-records": [("period_to", r"before period_from")],
@@ -221,6 +221,9 @@ CROSS_FIELD_AND_STATE_RULES = {
     # (the bulletins' rule). A calculation's months lie within the program's and run forwards, and
     # the partners' revenue and contracts must be in the program's currency.
     "POST /api/v1/incentive-programs": [
+        # a program is created as draft or active, never closed (the status enum is shared
+        # with PATCH, where closed is how it ends)
+        ("status", r"starts as draft or active"),
         ("to", r"before from"),
         (r"rules([.\[].*)?", r"."),
         ("audience", r"."),
@@ -284,7 +287,8 @@ def _explained_by_rules(case, response):
     if case.operation.label in CSV_IMPORTS and (case.media_type or "").startswith("text/csv"):
         # The spec can say only "a string" of a CSV body: its header and cells are checked by the
         # import itself, and every such error names a row (0 for the header).
-        return all(isinstance(e, dict) and isinstance(e.get("row"), int) for e in errors)
+        # An empty CSV body is `records: has no rows`.
+        return all(isinstance(e, dict) and (isinstance(e.get("row"), int) or e.get("field") == "records") for e in errors)
     rules = CROSS_FIELD_AND_STATE_RULES.get(case.operation.label, []) + ANY_OPERATION_RULES
     for error in errors:
         if not isinstance(error, dict):

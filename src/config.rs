@@ -103,9 +103,12 @@ impl NotifyConfig {
     /// What seals and opens stored secrets; an error when no key was settled (Postgres without
     /// `CHANNELDESK_SECRET_KEY`).
     pub fn sealer(&self) -> Result<crate::secrets::Sealer, crate::error::ApiError> {
+        // A configuration gap, not a fault of the request nor a bug: 503 with a code that says
+        // what to set, rather than an anonymous 500.
         self.secret_key.as_ref().map(SecretKey::sealer).ok_or_else(|| {
-            crate::error::ApiError::internal(
-                "CHANNELDESK_SECRET_KEY is not set, so robot and webhook secrets cannot be stored or read",
+            crate::error::ApiError::misconfigured(
+                crate::error::Code::SecretKeyMissing,
+                "CHANNELDESK_SECRET_KEY is not set on this server, so robot and webhook secrets cannot be stored or read",
             )
         })
     }

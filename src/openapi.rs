@@ -83,7 +83,7 @@ fn add_shared_responses(doc: &mut OpenApi) {
 fn complete_operation(op: &mut Operation, authenticated: bool, is_post: bool) {
     let has_body = op.request_body.is_some();
     let mut shared: Vec<(&str, &str)> =
-        vec![("500", "Internal error (the body carries `request_id`)"), ("503", "Database unavailable")];
+        vec![("500", "Internal error (the body carries `request_id`)"), ("503", "Database unavailable (`service_unavailable`), or a setting the operation needs is missing (`secret_key_missing`)")];
     if authenticated {
         op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
         shared.extend([

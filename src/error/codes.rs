@@ -56,6 +56,7 @@ codes! {
     // The service
     InternalError => "internal_error": "an unexpected failure; the body's `request_id` finds it in the log",
     ServiceUnavailable => "service_unavailable": "the database is unreachable or busy past its wait limit; retry later",
+    SecretKeyMissing => "secret_key_missing": "this server has no CHANNELDESK_SECRET_KEY, so robot and webhook secrets can be neither stored nor read: set it (the same on every replica) and restart",
     // Partners and key accounts
     PartnerNotFound => "partner_not_found": "no partner with this id is visible to the key",
     PartnerNameTaken => "partner_name_taken": "another current partner has the same name (compared after normalising)",

@@ -141,6 +141,12 @@ impl ApiError {
         }
     }
 
+    /// 503 without `Retry-After`: the server lacks a setting the operation needs (`code` says
+    /// which); retrying will not help until an operator sets it.
+    pub fn misconfigured(code: Code, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+    }
+
     pub fn internal(internal: impl std::fmt::Display) -> Self {
         Self {
             internal: Some(internal.to_string()),

@@ -33,6 +33,12 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(row: &Row, errors: &mut Vec<
     let bytes = serde_json::to_vec(&row.fields).unwrap_or_default();
     match crate::http::extract::parse_json::<T>(&bytes) {
         Ok(v) => Some(v),
+        // An error without field errors (the row is not a JSON object of the expected shape at
+        // all) must still be reported: otherwise the row would silently be dropped.
+        Err(e) if e.errors.is_empty() => {
+            errors.push(row_error(row.number, "body", format!("is not a record of this import: {}", e.detail)));
+            None
+        }
         Err(e) => {
             errors.extend(e.errors.into_iter().map(|f| row_error(row.number, &f.field, f.message)));
             None

@@ -113,3 +113,16 @@ both!(cost_import_in_yuan_with_upsert_by_id, |app: TestApp| async move {
     let res = app.req(Method::POST, "/api/v1/cost-records/import").raw("text/csv", both_units).send().await;
     res.problem(422, "validation_failed");
 });
+
+both!(a_row_of_the_wrong_shape_is_reported_not_dropped, |app: TestApp| async move {
+    let p = app.partner("形状").await;
+    let body = json!({"records": [
+        {"partner_id": p["id"], "period": "2026-03", "category": "other", "amount_minor": 1},
+        {"partner_id": p["id"], "period": "2026-03", "category": {}, "amount_minor": 1},
+    ]});
+    let res = app.post("/api/v1/cost-records/import", body).send().await;
+    res.problem(422, "validation_failed");
+    assert_eq!(res.body["errors"][0]["row"], 2, "{}", res.text);
+    let listed = app.get("/api/v1/cost-records").send().await;
+    assert!(listed.items().is_empty(), "nothing written");
+});

@@ -198,3 +198,14 @@ fn the_rotate_command_replaces_the_key_file_and_re_encrypts() {
     assert!(column.open(&old.sealer(), &hook.id, &stored).is_err());
     assert!(!dir.path().join("desk.secret-key.new").exists());
 }
+
+both!(without_a_secret_key_robots_answer_503_saying_what_to_set, |app: crate::helpers::TestApp| async move {
+    let app = app.with_config(|c| c.notify.secret_key = None).await;
+    let body = json!({"platform": "wecom", "name": "群", "webhook_url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"});
+    let res = app.post("/api/v1/bot-channels", body).send().await;
+    res.problem(503, "secret_key_missing");
+    assert!(res.body["detail"].as_str().unwrap().contains("CHANNELDESK_SECRET_KEY"), "{}", res.text);
+    app.get("/api/v1/bot-channels").send().await.problem(503, "secret_key_missing");
+    let hook = json!({"name": "crm", "url": "https://hooks.example.com/cd", "secret": "s3cret-s3cret-s3cret", "event_types": ["partner.*"]});
+    app.post("/api/v1/webhooks", hook).send().await.problem(503, "secret_key_missing");
+});
