@@ -4,11 +4,13 @@
 //!
 //! - `api.rs`: `POST /integrations/dingtalk/callback`, `GET|POST /integrations/wecom/callback`
 //! - `commands.rs`: parsing, scoping and the command registry
+//! - `context.rs`: what commands run with and share (asker, context, reply, partner lookup)
 //! - `performance.rs`: the `业绩` command
 //! - `store.rs`: chat → channel, sender → partner, answered messages
 
 pub mod api;
 pub mod commands;
+pub mod context;
 pub mod performance;
 pub mod store;
 

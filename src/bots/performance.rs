@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::commands::{named_partner, reply, CommandContext};
+use super::context::{named_partner, reply, CommandContext};
 use crate::error::ApiError;
 use crate::platforms::format::Message;
 
