@@ -65,6 +65,12 @@ impl Month {
         Month::new(local.year(), local.month())
     }
 
+    /// The month's last calendar day (`None` only for December 9999).
+    pub fn last_day(self) -> Option<chrono::NaiveDate> {
+        let next = self.plus(1)?;
+        chrono::NaiveDate::from_ymd_opt(next.year, next.month, 1)?.pred_opt()
+    }
+
     /// Every month from `self` to `last`, both included.
     pub fn through(self, last: Month) -> impl Iterator<Item = Month> {
         (self.index()..=last.index()).filter_map(Month::from_index)
@@ -138,6 +144,14 @@ impl fmt::Display for Period {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_months_last_day() {
+        let day = |s: &str| super::Month::parse(s).and_then(super::Month::last_day).map(|d| d.to_string());
+        assert_eq!(day("2028-02").as_deref(), Some("2028-02-29"));
+        assert_eq!(day("2026-12").as_deref(), Some("2026-12-31"));
+        assert_eq!(day("9999-12"), None);
+    }
+
     use super::*;
 
     #[test]

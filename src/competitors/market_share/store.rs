@@ -70,13 +70,7 @@ type ObservationRow = (String, String, Option<String>, Option<i64>, String, Stri
 
 /// Each current competitor's latest observation with a share per region, up to the window's end.
 fn theirs(conn: &mut DbConn, window: &Window) -> Result<BTreeMap<String, Vec<CompetitorShare>>, ApiError> {
-    let last_day = window
-        .to
-        .plus(1)
-        .and_then(|next| chrono::NaiveDate::from_ymd_opt(next.year(), next.month(), 1))
-        .and_then(|first| first.pred_opt())
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "9999-12-31".to_string());
+    let last_day = window.to.last_day().map_or_else(|| "9999-12-31".to_string(), |d| d.to_string());
     let mut q = o::table
         .inner_join(c::table)
         .filter(c::archived_at.is_null())
