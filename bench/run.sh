@@ -5,7 +5,7 @@
 #
 #   bench/run.sh                          every phase, both backends
 #   bench/run.sh sqlite                   every phase, one backend (sqlite | postgres)
-#   bench/run.sh postgres scaling risks   some phases (ratios mixed scaling bulk risks), one backend
+#   bench/run.sh postgres scaling risks   some phases (ratios mixed scaling bulk risks evaluation), one backend
 #   bench/run.sh ratios                   one phase, both backends
 #
 # Knobs (environment), with their defaults:
@@ -20,6 +20,7 @@
 #   BENCH_BULK_PARTNERS=100000 BENCH_BULK_RUNS=3
 #   BENCH_RISK_CONTRACTS=10000 BENCH_RISK_PARTNERS=2500
 #   BENCH_RISK_CONNECTIONS=32             risks: connections of the target runs (a c1 run is added)
+#   BENCH_EVAL_PARTNERS=100000 BENCH_EVAL_MONTHS=12   evaluation: partners x months of performance records
 #   BENCH_STRICT=1                        exit 3 when a target is missed
 # Any CHANNELDESK_* you export reaches channeldesk (e.g. CHANNELDESK_POOL_SIZE), except those set
 # below.
@@ -59,19 +60,21 @@ bulk_runs="${BENCH_BULK_RUNS:-3}"
 risk_contracts="${BENCH_RISK_CONTRACTS:-10000}"
 risk_partners="${BENCH_RISK_PARTNERS:-2500}"
 risk_connections="${BENCH_RISK_CONNECTIONS:-$connections}"
+eval_partners="${BENCH_EVAL_PARTNERS:-100000}"
+eval_months="${BENCH_EVAL_MONTHS:-12}"
 
 pg_host=127.0.0.1
 pg_port=5432
 export PGCONNECT_TIMEOUT=10 PGHOST="$pg_host" PGPORT="$pg_port" PGUSER=postgres
 
-all_phases=(ratios mixed scaling bulk risks)
+all_phases=(ratios mixed scaling bulk risks evaluation)
 backends=()
 phases=()
 for arg in "$@"; do
     case "$arg" in
         all) backends=(sqlite postgres) ;;
         sqlite | postgres) backends+=("$arg") ;;
-        ratios | mixed | scaling | bulk | risks) phases+=("$arg") ;;
+        ratios | mixed | scaling | bulk | risks | evaluation) phases+=("$arg") ;;
         *) echo "usage: $0 [all|sqlite|postgres] [ratios|mixed|scaling|bulk|risks ...]" >&2; exit 2 ;;
     esac
 done
@@ -794,6 +797,64 @@ phase_risks() {
     current_log=""
 }
 
+# --- phase: evaluation (performance records at scale, scorecards) --------------------------------------
+# eval_partners partners seeded directly, then eval_months months of performance records for each
+# loaded through the import path (`channeldesk import performance`, the CLI's chunked import that
+# shares import::run with the HTTP import), then the scorecard reads over those months.
+phase_evaluation() {
+    local backend="$1" csv rows t0 secs rate last from partner
+    new_database "$backend" evaluation
+    migrate_and_key
+    say "$backend evaluation: $eval_partners active partners, seeded directly (seed.py)"
+    "${seedpy[@]}" partners --backend "$backend" --db "$db_name" --set "first:$eval_partners" --status active
+    last="$(date -u -d "$(date -u +%Y-%m-01) -1 day" +%Y-%m)"
+    from="$(date -u -d "$last-01 -$((eval_months - 1)) month" +%Y-%m)"
+    csv="$tmp/performance-$backend.csv"
+    "${seedpy[@]}" performance-csv --backend "$backend" --db "$db_name" --months "$eval_months" --last "$last" --out "$csv"
+    say "$backend evaluation: channeldesk import performance ($((eval_partners * eval_months)) rows, $from..$last)"
+    t0="$(date +%s.%N)"
+    DATABASE_URL="$db_url" RUST_LOG=warn "$bin" import performance "$csv" 2>"$tmp/import-$backend.log" ||
+        { tail -n 20 "$tmp/import-$backend.log"; die "the import failed"; }
+    secs="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')"
+    tail -n 3 "$tmp/import-$backend.log" | tr '\r' '\n' | tail -n 2
+    rows="$(sql "$backend" "SELECT count(*) FROM performance_records")"
+    [[ "$rows" == "$((eval_partners * eval_months))" ]] || die "performance_records holds $rows rows, not $((eval_partners * eval_months))"
+    rate="$(awk -v r="$rows" -v s="$secs" 'BEGIN { printf "%d", r / s }')"
+    echo "imported $rows rows in ${secs}s: $rate rows/s"
+    echo "$backend|import performance ($rows rows)|1|$rate rows/s|${secs} s|-" >>"$results/evaluation"
+    check "$backend" "import rows/s" "$rate" ">=" "$([[ "$backend" == sqlite ]] && echo 50000 || echo 25000)" ""
+    analyze "$backend"
+    partner="$(sql "$backend" "SELECT id FROM partners ORDER BY id LIMIT 1 OFFSET $((eval_partners / 2))")"
+    start_channeldesk "$backend-evaluation"
+    local window="from=$from&to=$last" dur
+    if measure "$backend partner scorecard" "$threads" "$connections" \
+        "$cd_base/api/v1/partners/$partner/scorecard?$window" BENCH_MODE=get BENCH_KEY="$key"; then
+        echo "$backend|GET /partners/{id}/scorecard ($eval_months months)|$connections|${B[rps]} req/s|${B[p50_ms]}|${B[p99_ms]}" >>"$results/evaluation"
+        check "$backend" "partner scorecard p99" "${B[p99_ms]}" "<=" 20 ms
+    else
+        check "$backend" "partner scorecard p99" "" "<=" 20 ms
+    fi
+    # The rankings: one connection back to back, the figure is the service time of one request.
+    dur=$((duration < 10 ? duration : 10))
+    local duration="$dur"
+    if measure "$backend ranking by partner" 1 1 \
+        "$cd_base/api/v1/scorecards?$window&group_by=partner&sort=score&limit=50" BENCH_MODE=get BENCH_KEY="$key"; then
+        echo "$backend|GET /scorecards group_by=partner sort=score|1|${B[rps]} req/s|${B[p50_ms]}|${B[p99_ms]}" >>"$results/evaluation"
+        check "$backend" "ranking by partner p50" "${B[p50_ms]}" "<=" 1000 ms
+    else
+        check "$backend" "ranking by partner p50" "" "<=" 1000 ms
+    fi
+    if measure "$backend ranking by region" 1 1 \
+        "$cd_base/api/v1/scorecards?$window&group_by=region" BENCH_MODE=get BENCH_KEY="$key"; then
+        echo "$backend|GET /scorecards group_by=region|1|${B[rps]} req/s|${B[p50_ms]}|${B[p99_ms]}" >>"$results/evaluation"
+        check "$backend" "ranking by region p50" "${B[p50_ms]}" "<=" 200 ms
+    else
+        check "$backend" "ranking by region p50" "" "<=" 200 ms
+    fi
+    stop_server "$cd_pid"
+    current_log=""
+}
+
 # --- run ------------------------------------------------------------------------------------------------
 ensure_wrk
 for b in "${backends[@]}"; do
@@ -822,7 +883,7 @@ for b in "${backends[@]}"; do
     if want ratios || want mixed; then
         if want ratios; then run_phase ratios "$b"; else run_phase mixed "$b"; fi
     fi
-    for p in scaling bulk risks; do
+    for p in scaling bulk risks evaluation; do
         if want "$p"; then run_phase "$p" "$b"; fi
     done
 done
@@ -867,6 +928,14 @@ if [[ -s "$results/bulk" ]]; then
     while IFS='|' read -r rb r1 r2 r3 r4 r5; do
         printf '%-9s %10s %5s  %-30s %8s %8s\n' "$rb" "$r1" "$r2" "$r3" "$r4" "$r5"
     done <"$results/bulk"
+fi
+if [[ -s "$results/evaluation" ]]; then
+    echo
+    echo "evaluation, $eval_partners partners x $eval_months months of performance records:"
+    printf '%-9s %-46s %5s %14s %10s %9s\n' backend step conns throughput "p50 ms" "p99 ms"
+    while IFS='|' read -r rb rq rc r1 r2 r3; do
+        printf '%-9s %-46s %5s %14s %10s %9s\n' "$rb" "$rq" "$rc" "$r1" "$r2" "$r3"
+    done <"$results/evaluation"
 fi
 if [[ -s "$results/risks" ]]; then
     echo

@@ -15,6 +15,8 @@ timestamps); bench/README.md describes the distributions.
   seed.py explain-sql A B [--after CURSOR] [--placeholder ?]   the pair's list query, for EXPLAIN
   seed.py walk      BASE KEY QUERY                walk a list's cursor to its last page
   seed.py risk-summary BASE KEY                   count GET /api/v1/risks by code (every page)
+  seed.py performance-csv --backend ... --db ... --last YYYY-MM [--months 12] --out FILE
+                                                  one performance row per partner and month, as import CSV
 """
 
 import argparse
@@ -455,6 +457,44 @@ def risk_summary(args):
     print(json.dumps(dict(sorted(counts.items()))))
 
 
+# ---- performance records for the evaluation phase -------------------------------------------------
+#
+# One row per partner and month, in the import's CSV shape (revenue in fen): a partner's revenue is
+# a base of 50,000-2,000,000 yuan that grows or shrinks 0-3 % a month (one partner in seven
+# declines), with units, orders and new customers in proportion, satisfaction 60-99 and a share
+# of 1-30 %. Partners are those in the database, in id order.
+
+
+def month_list(last, n):
+    y, m = map(int, last.split("-"))
+    out = []
+    for _ in range(n):
+        out.append("%04d-%02d" % (y, m))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
+
+
+def performance_csv(args):
+    started = time.time()
+    ids = [r[0] for r in query(args.backend, args.db, "SELECT id FROM partners ORDER BY id")]
+    months = month_list(args.last, args.months)
+    n = 0
+    with open(args.out, "w", encoding="utf-8", newline="") as f:
+        f.write("partner_id,period,revenue_minor,units,orders,new_customers,customer_satisfaction,market_share_bp\n")
+        for g, pid in enumerate(ids):
+            base = 5_000_000 + choice(g, 7919, 13, 195) * 1_000_000
+            step = choice(g, 104729, 7, 31) / 1000.0 * (-1 if g % 7 == 3 else 1)
+            for i, period in enumerate(months):
+                revenue = int(base * (1 + step) ** i)
+                units = revenue // 25_000
+                f.write("%s,%s,%d,%d,%d,%d,%d,%d\n" % (
+                    pid, period, revenue, units, max(1, units // 8), units // 40,
+                    60 + choice(g + i, 31, 5, 40), 100 + choice(g, 17, 3, 2900)))
+                n += 1
+    print("wrote %d performance rows (%d partners x %d months, %s..%s) to %s in %.1fs" % (
+        n, len(ids), len(months), months[0], months[-1], args.out, time.time() - started))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -505,6 +545,13 @@ def main():
     p.add_argument("base")
     p.add_argument("key")
     p.set_defaults(func=risk_summary)
+
+    p = sub.add_parser("performance-csv")
+    db_args(p)
+    p.add_argument("--months", type=int, default=12)
+    p.add_argument("--last", required=True, help="the last month, YYYY-MM")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=performance_csv)
 
     args = ap.parse_args()
     args.func(args)
