@@ -239,6 +239,17 @@ CROSS_FIELD_AND_STATE_RULES = {
         ("(from|to)", r"within the program|before from"),
         ("currency", r"pays in"),
     ],
+    # Marketing support requests (src/incentives/mdf/store.rs): the program must exist (a
+    # marketing_support one is a 409), and address the partner, whom staff must name; a claim's
+    # actual amount is at most the approved one, and its proofs are http(s) links.
+    "POST /api/v1/mdf-requests": [
+        ("program_id", r"names no incentive program"),
+        ("partner_id", r"is required|addresses"),
+    ],
+    "POST /api/v1/mdf-requests/{id}/claim": [
+        ("actual_minor", r"must not exceed"),
+        (r"proof_urls(\[\d+\])?", r"http|links"),
+    ],
     # The day's month must be one the service keys months by (years 1970-9999, src/performance/period.rs).
     "GET /api/v1/partners/{id}/discount": [("on", r"1970")],
     # A calendar feed's window: `to` after `from`, at most 400 days (src/meetings/calendar/model.rs).

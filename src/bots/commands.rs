@@ -66,6 +66,12 @@ pub const COMMANDS: &[Command] = &[
         run: super::performance::performance,
     },
     Command {
+        names: &["返点", "rebates"],
+        usage: "返点 〔伙伴名称〕 / rebates 〔name〕",
+        summary: "伙伴最近的返点结算单：周期、方案、金额和状态（伙伴群可省略名称）",
+        run: super::incentives::rebates,
+    },
+    Command {
         names: &["会议", "meetings"],
         usage: "会议 〔今天｜本周〕 / meetings 〔today｜week〕",
         summary: "已安排的会议（默认未来 7 天）",

@@ -6,11 +6,13 @@
 //! - `commands.rs`: parsing, scoping and the command registry
 //! - `context.rs`: what commands run with and share (asker, context, reply, partner lookup)
 //! - `performance.rs`: the `业绩` command
+//! - `incentives.rs`: the `返点` command
 //! - `store.rs`: chat → channel, sender → partner, answered messages
 
 pub mod api;
 pub mod commands;
 pub mod context;
+pub mod incentives;
 pub mod performance;
 pub mod store;
 

@@ -671,3 +671,36 @@ diesel::table! {
 diesel::joinable!(incentive_statements -> incentive_programs (program_id));
 diesel::joinable!(incentive_statements -> partners (partner_id));
 diesel::allow_tables_to_appear_in_same_query!(incentive_programs, incentive_statements, partners);
+
+diesel::table! {
+    mdf_requests (id) {
+        id -> Text,
+        program_id -> Text,
+        partner_id -> Text,
+        activity -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        planned_on -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        status -> Text,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        actual_minor -> Nullable<BigInt>,
+        proof_urls -> Text,
+        claimed_at -> Nullable<Timestamp>,
+        claim_rejection_reason -> Nullable<Text>,
+        paid_at -> Nullable<Timestamp>,
+        cost_record_id -> Nullable<Text>,
+        submitted_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(mdf_requests -> incentive_programs (program_id));
+diesel::joinable!(mdf_requests -> partners (partner_id));
+diesel::allow_tables_to_appear_in_same_query!(mdf_requests, incentive_programs);
+diesel::allow_tables_to_appear_in_same_query!(mdf_requests, partners);

@@ -117,6 +117,11 @@ codes! {
     IncentiveProgramNotCalculable => "incentive_program_not_calculable": "only active or closed rebate programs compute statements",
     IncentiveStatementNotFound => "incentive_statement_not_found": "no incentive statement with this id is visible to the key",
     IncentiveProgramNotDraft => "incentive_program_not_draft": "only a draft incentive program can be deleted",
+    IncentiveProgramNotMarketingSupport => "incentive_program_not_marketing_support": "budgets and marketing support requests belong to marketing_support programs only",
+    IncentiveWindowOverlaps => "incentive_window_overlaps": "the months overlap another calculation's months of the same program; calculate exactly those months, or months that do not overlap them",
+    MdfRequestNotFound => "mdf_request_not_found": "no mdf request (marketing support request) with this id is visible to the key",
+    BudgetExceeded => "budget_exceeded": "approving the request would commit more than the partner's remaining budget in the program",
+    ClaimDeadlinePassed => "claim_deadline_passed": "the program's claim_deadline has passed: claims are no longer taken",
     RecruitmentCampaignNotFound => "recruitment_campaign_not_found": "no recruitment campaign with this id",
     RecruitmentCampaignArchived => "recruitment_campaign_archived": "the recruitment campaign is archived and can no longer change",
     // Bots, webhooks, deliveries

@@ -13,7 +13,7 @@
 //!   nothing of `events/`: the outbox stays below the rooms with no import cycle.
 //! - Reading back never panics: an unknown type or a payload of another shape is an `ApiError`.
 
-use crate::incentives::events::StatementApproved;
+use crate::incentives::events::{MdfRequestDecided, MdfRequestSubmitted, StatementApproved};
 use crate::performance::events::PerformanceImported;
 use crate::targets::events::TargetEvent;
 use serde::{Deserialize, Serialize};
@@ -120,6 +120,10 @@ domain_events! {
     "target.missed" => TargetMissed(TargetEvent),
     /// A draft incentive statement was approved (it no longer changes).
     "incentive.statement_approved" => IncentiveStatementApproved(StatementApproved),
+    /// A partner (or a manager on its behalf) asked for marketing support (MDF).
+    "mdf.request_submitted" => MdfRequestSubmitted(MdfRequestSubmitted),
+    /// A marketing support request was approved or rejected.
+    "mdf.request_decided" => MdfRequestDecided(MdfRequestDecided),
     "recruitment_campaign.created" => RecruitmentCampaignCreated(CampaignSnapshot),
     "recruitment_campaign.updated" => RecruitmentCampaignUpdated(CampaignUpdated),
     "recruitment_campaign.archived" => RecruitmentCampaignArchived(CampaignSnapshot),
@@ -129,7 +133,7 @@ domain_events! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
     /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery`,
-    /// `competitor`, `target`, `incentive_statement` or `recruitment_campaign`.
+    /// `competitor`, `target`, `incentive_statement`, `mdf_request` or `recruitment_campaign`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -377,6 +381,23 @@ impl Concerns for StatementApproved {
         Vec::new()
     }
 }
+
+/// A marketing support request is one partner's.
+macro_rules! about_the_mdf_request {
+    ($($payload:ty),+) => {$(
+        impl Concerns for $payload {
+            fn subject(&self) -> Subject<'_> {
+                let r = &self.request;
+                Subject { resource_type: "mdf_request", resource_id: &r.id, partner_id: Some(&r.partner_id) }
+            }
+            fn listed_partners(&self) -> Vec<&str> {
+                Vec::new()
+            }
+        }
+    )+};
+}
+
+about_the_mdf_request!(MdfRequestSubmitted, MdfRequestDecided);
 
 /// A campaign concerns no single partner.
 macro_rules! about_the_campaign {

@@ -7,6 +7,7 @@
 
 pub mod discount;
 pub mod events;
+pub mod mdf;
 pub mod programs;
 pub mod rebate;
 pub mod statements;
@@ -22,5 +23,14 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(statements::api::get)
         .service(statements::api::approve)
         .service(statements::api::pay)
-        .service(discount::api::discount);
+        .service(discount::api::discount)
+        .service(mdf::api::budgets)
+        .service(mdf::api::create)
+        .service(mdf::api::list)
+        .service(mdf::api::get)
+        .service(mdf::api::approve)
+        .service(mdf::api::reject)
+        .service(mdf::api::claim)
+        .service(mdf::api::reject_claim)
+        .service(mdf::api::pay);
 }

@@ -429,3 +429,37 @@ both!(performance_command_shows_three_full_months_growth_and_attainment, |app: T
     let staff = ask_wecom(&app, "业绩 江南渠道", "WangFang").await;
     assert!(staff.contains("江南渠道") && staff.contains("¥5,000.00"), "{staff}");
 });
+
+both!(rebate_command_shows_a_partners_latest_statements, |app: TestApp| async move {
+    let app = configured(app).await;
+    let (a, b) = setup(&app).await;
+    for (partner, fen) in [(&a, 12_345_600), (&b, 500_000)] {
+        let body = json!({"partner_id": partner, "period": "2026-02", "revenue_minor": fen});
+        assert_eq!(app.post("/api/v1/performance-records", body).send().await.status, StatusCode::CREATED);
+    }
+    let body = json!({"name": "2026 Q1 返点", "kind": "rebate", "from": "2026-01", "to": "2026-03",
+                      "audience": {"all": true}, "status": "active",
+                      "rules": {"basis": "revenue", "measure": "amount", "mode": "retroactive",
+                                "tiers": [{"threshold": 0, "rate_bp": 200}]}});
+    let res = app.post("/api/v1/incentive-programs", body).send().await;
+    let program = id(&res.body);
+    let res = app
+        .post(&format!("/api/v1/incentive-programs/{program}/calculate"), json!({"from": "2026-01", "to": "2026-03"}))
+        .send()
+        .await;
+    assert_eq!(res.body["drafts"], 2, "{}", res.text);
+    // Drafts are internal: a partner's chat sees its statements once approved.
+    assert!(ask(&app, "返点", "cid-a", "wf01").await.contains("还没有返点结算单"));
+    let staff = ask(&app, "返点 华东星辰", "cid-staff", "wf01").await;
+    assert!(staff.contains("2026-01 至 2026-03 2026 Q1 返点结算单：CNY 2,469.12（草稿）"), "{staff}");
+    let list = app.get(&format!("/api/v1/incentive-statements?partner_id={a}")).send().await;
+    let statement = id(&list.items()[0]);
+    let res = app.post(&format!("/api/v1/incentive-statements/{statement}/approve"), json!({})).send().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let own = ask(&app, "返点", "cid-a", "wf01").await;
+    assert!(own.starts_with("#### 返点：华东星辰") && own.contains("CNY 2,469.12（已批准）"), "{own}");
+    let other = ask(&app, "返点 华东星辰", "cid-b", "wf01").await;
+    assert!(other.contains("没有找到") && !other.contains("2,469"), "{other}");
+    assert!(ask(&app, "返点", "cid-staff", "wf01").await.contains("用法：返点"), "staff must name a partner");
+    assert!(ask(&app, "rebates 江南渠道", "cid-staff", "wf01").await.contains("CNY 100.00（草稿）"));
+});

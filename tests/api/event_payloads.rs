@@ -57,7 +57,7 @@ const RECRUITMENT_TYPES: &[&str] =
 const COMPETITOR_TYPES: &[&str] =
     &["competitor.created", "competitor.observed", "competitor.updated", "competitor.archived"];
 const EVALUATION_TYPES: &[&str] = &["performance.imported", "target.agreed", "target.missed"];
-const INCENTIVE_TYPES: &[&str] = &["incentive.statement_approved"];
+const INCENTIVE_TYPES: &[&str] = &["incentive.statement_approved", "mdf.request_submitted", "mdf.request_decided"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -543,6 +543,16 @@ both!(incentive_events_keep_their_wire_json, |app: TestApp| async move {
     let statement = list["items"][0]["id"].as_str().expect("a statement").to_string();
     pin.name(&statement, "statement:1");
     ok(app.post(&format!("/api/v1/incentive-statements/{statement}/approve"), json!({})).send().await);
+    let body = json!({"name": "2027 市场推广支持", "kind": "marketing_support", "from": "2027-01", "to": "2027-12",
+                      "audience": {"partner_ids": [a]}, "status": "active",
+                      "rules": {"budget": {"fixed_minor": 5_000_000}, "claim_deadline": "2028-01-31"}});
+    let mdf = id(&ok(app.post("/api/v1/incentive-programs", body).send().await));
+    pin.name(&mdf, "program:2");
+    let body = json!({"program_id": mdf, "partner_id": a, "activity": "seminar", "title": "杭州储能研讨会",
+                      "planned_on": "2027-04-18", "amount_minor": 1_200_000});
+    let request = id(&ok(app.post("/api/v1/mdf-requests", body).send().await));
+    pin.name(&request, "mdf_request:1");
+    ok(app.post(&format!("/api/v1/mdf-requests/{request}/approve"), json!({})).send().await);
     pin.events(&app, INCENTIVE_TYPES);
 });
 

@@ -385,3 +385,32 @@ both!(the_best_discount_applies_and_says_why, |app: TestApp| async move {
         .await
         .problem(404, "partner_not_found");
 });
+
+both!(calculations_never_overlap_and_statements_come_as_csv, |app: TestApp| async move {
+    let a = live_partner(&app, "甲", "key").await;
+    record(&app, &a, "2026-02", 1_000_000).await;
+    let mut body = rebate_body(json!({"all": true}), "active");
+    body["to"] = json!("2026-06");
+    let prog = program(&app, body).await;
+    let calc = format!("/api/v1/incentive-programs/{}/calculate", pid(&prog));
+    assert_eq!(app.post(&calc, json!({"from": "2026-01", "to": "2026-03"})).send().await.status, StatusCode::OK);
+    // Overlapping months would pay February twice.
+    let res = app.post(&calc, json!({"from": "2026-02", "to": "2026-04"})).send().await;
+    res.problem(409, "incentive_window_overlaps");
+    assert!(res.text.contains("2026-01–2026-03"), "{}", res.text);
+    app.post(&calc, json!({"from": "2026-03", "to": "2026-03"})).send().await.problem(409, "incentive_window_overlaps");
+    // The same months refresh; months apart are their own statements.
+    assert_eq!(app.post(&calc, json!({"from": "2026-01", "to": "2026-03"})).send().await.status, StatusCode::OK);
+    assert_eq!(app.post(&calc, json!({"from": "2026-04", "to": "2026-06"})).send().await.status, StatusCode::OK);
+    let csv = app.get("/api/v1/incentive-statements?limit=1").header("accept", "text/csv").send().await;
+    assert_eq!(csv.header("content-type").as_deref(), Some("text/csv; charset=utf-8"));
+    assert!(csv.header("link").is_some_and(|l| l.contains("cursor=")), "the next page is linked");
+    let mut rows = csv.text.lines();
+    assert_eq!(
+        rows.next(),
+        Some("\u{feff}id,program_id,partner_id,kind,from,to,currency,total_minor,status,approved_at,paid_at,cost_record_id")
+    );
+    let row = rows.next().expect("a statement row");
+    assert!(row.contains(&format!("{},{a},statement,", pid(&prog))) && row.contains(",CNY,"), "{row}");
+    assert_eq!(rows.next(), None);
+});

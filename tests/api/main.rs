@@ -28,6 +28,7 @@ mod event_payloads;
 mod incentives;
 mod key_accounts;
 mod market_share;
+mod mdf;
 mod meeting_series;
 mod meetings;
 mod names;

@@ -128,6 +128,24 @@ async fn partner_a_and_a_joint_meeting_with(app: &TestApp, b: &str) -> PartnerA 
     .await;
     ids.extend([account_id, id(&assignment)]);
     secrets.push(id(&assignment));
+
+    let fund = created(
+        app,
+        "/api/v1/incentive-programs",
+        json!({"name": "甲方专属推广基金", "kind": "marketing_support", "from": "2026-01", "to": "2026-12",
+               "audience": {"partner_ids": [a_id]}, "status": "active",
+               "rules": {"budget": {"fixed_minor": 777_000}, "claim_deadline": "2099-12-31"}}),
+    )
+    .await;
+    let request = created(
+        app,
+        "/api/v1/mdf-requests",
+        json!({"program_id": id(&fund), "partner_id": a_id, "activity": "seminar", "title": "甲方专属研讨会",
+               "planned_on": "2026-06-01", "amount_minor": 1000}),
+    )
+    .await;
+    ids.extend([id(&fund), id(&request)]);
+    secrets.extend(["甲方专属推广基金".to_string(), "甲方专属研讨会".to_string(), id(&fund), id(&request)]);
     PartnerA { ids, secrets }
 }
 

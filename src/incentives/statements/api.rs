@@ -11,6 +11,7 @@ use super::model::*;
 use super::store;
 use crate::access::Caller;
 use crate::error::ApiError;
+use crate::http::csv::{self, Format};
 use crate::http::etag;
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
@@ -29,7 +30,7 @@ use crate::validation::path_id;
     request_body = CalculateRequest,
     responses(
         (status = 200, description = "What the calculation wrote", body = CalculateResult),
-        (status = 409, description = "`incentive_program_not_calculable` (a draft, or not a rebate program)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`incentive_program_not_calculable` (a draft, or not a rebate program); `incentive_window_overlaps` (the months overlap an earlier calculation's other months)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
 )]
 #[post("/incentive-programs/{id}/calculate")]
@@ -51,12 +52,14 @@ pub async fn calculate(
     Ok(reply.into_response())
 }
 
-/// List statements, newest first.
+/// List statements, newest first. `Accept: text/csv` gives the page as CSV for finance teams
+/// (UTF-8 with BOM, one row per statement with its total; the next page in `Link`).
 #[utoipa::path(
     operation_id = "list_incentive_statements",
     tag = "incentives",
     params(StatementFilter, PageParams),
-    responses((status = 200, description = "A page of statements", body = Page<Statement>)),
+    responses((status = 200, description = "A page of statements", headers(("Link" = Option<String>, description = "The next page")),
+        content((Page<Statement> = "application/json"), (String = "text/csv")))),
 )]
 #[get("/incentive-statements")]
 pub async fn list(
@@ -71,7 +74,12 @@ pub async fn list(
     let page = page.request(1)?;
     let (filter, request) = (filter.0, page.clone());
     let rows = state.db.read(move |conn| store::list(conn, &filter, &request, &scope)).await?;
-    Ok(Page::by_id(rows, &page).respond(&req))
+    let page = Page::by_id(rows, &page);
+    if csv::negotiate(&req, &[Format::Csv]) == Format::Csv {
+        let body = csv::write(STATEMENT_CSV_HEADER, page.items.iter().map(Statement::csv_row))?;
+        return Ok(csv::respond(body, page.next_link(&req)));
+    }
+    Ok(page.respond(&req))
 }
 
 /// Get a statement with its lines and their explanations.

@@ -168,6 +168,44 @@ impl StatementFilter {
     }
 }
 
+pub const STATEMENT_CSV_HEADER: &[&str] = &[
+    "id",
+    "program_id",
+    "partner_id",
+    "kind",
+    "from",
+    "to",
+    "currency",
+    "total_minor",
+    "status",
+    "approved_at",
+    "paid_at",
+    "cost_record_id",
+];
+
+impl Statement {
+    /// One CSV row for finance: the statement without its lines (their explanations are the JSON's).
+    pub fn csv_row(&self) -> Vec<String> {
+        let time = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+        };
+        vec![
+            self.id.clone(),
+            self.program_id.clone(),
+            self.partner_id.clone(),
+            self.kind.to_string(),
+            self.from.clone(),
+            self.to.clone(),
+            self.currency.clone(),
+            self.total_minor.to_string(),
+            self.status.to_string(),
+            time(self.approved_at),
+            time(self.paid_at),
+            self.cost_record_id.clone().unwrap_or_default(),
+        ]
+    }
+}
+
 /// The sum of the lines: a statement's total, by definition.
 pub fn total(lines: &[StatementLine]) -> i64 {
     lines.iter().map(|l| l.amount_minor).fold(0i64, i64::saturating_add)

@@ -242,6 +242,7 @@ pub fn calculate(
     };
     check_calculable(&program, from, to)?;
     let (from_s, to_s) = (from.to_string(), to.to_string());
+    check_no_overlap(conn, &program.id, (&from_s, &to_s))?;
     let months = (from_s.as_str(), to_s.as_str());
     let partners = resolve_audience(&program.audience, &load_candidates(conn, &program.audience)?);
     let mut result = CalculateResult {
@@ -283,6 +284,29 @@ pub fn calculate(
     let summary = serde_json::to_value(&result).map_err(ApiError::internal)?;
     audit::record(conn, actor, "calculate", "incentive_program", &program.id, summary)?;
     Ok(result)
+}
+
+/// Months that overlap another calculation's months of the program would pay the overlap twice:
+/// a program is calculated over exactly the same months again (refreshing them), or over months
+/// apart from every earlier calculation's.
+fn check_no_overlap(conn: &mut DbConn, program_id: &str, (from, to): (&str, &str)) -> Result<(), ApiError> {
+    let other: Option<(String, String)> = st::table
+        .filter(st::program_id.eq(program_id))
+        .filter(st::from_month.le(to).and(st::to_month.ge(from)))
+        .filter(st::from_month.ne(from).or(st::to_month.ne(to)))
+        .select((st::from_month, st::to_month))
+        .order((st::from_month.asc(), st::to_month.asc()))
+        .first(conn)
+        .optional()?;
+    match other {
+        None => Ok(()),
+        Some((f, t)) => Err(ApiError::conflict(
+            Code::IncentiveWindowOverlaps,
+            format!(
+                "{from}–{to} overlaps the statements of {f}–{t}: recalculate {f}–{t} itself, or choose months apart from it"
+            ),
+        )),
+    }
 }
 
 /// A rebate program that is active or closed, asked for months within its own.

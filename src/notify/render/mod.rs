@@ -107,6 +107,8 @@ fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Resul
         E::TargetAgreed(p) => evaluation::target_agreed(p, ctx),
         E::TargetMissed(p) => evaluation::target_missed(p, ctx),
         E::IncentiveStatementApproved(p) => incentives::statement_approved(p, ctx),
+        E::MdfRequestSubmitted(p) => incentives::mdf_submitted(p, ctx),
+        E::MdfRequestDecided(p) => incentives::mdf_decided(p, ctx),
         E::CompetitorCreated(_)
         | E::CompetitorUpdated(_)
         | E::CompetitorArchived(_)
