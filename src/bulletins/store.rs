@@ -462,6 +462,23 @@ pub fn load_candidates(conn: &mut DbConn, audience: &Audience) -> Result<Vec<Can
         .collect()
 }
 
+/// A recipient's row as publishing writes it: unread, unacknowledged.
+#[derive(Insertable)]
+#[diesel(table_name = br, treat_none_as_default_value = false)]
+struct RecipientRow {
+    bulletin_id: String,
+    partner_id: String,
+    pinned: bool,
+    published_at: NaiveDateTime,
+    acknowledged: bool,
+    read_at: Option<NaiveDateTime>,
+    contact_id: Option<String>,
+    contact_name: Option<String>,
+    recorded_by: Option<String>,
+    on_behalf: bool,
+    version: i64,
+}
+
 /// Publishes a draft: resolves its audience into recipients now and keeps that list, in the same
 /// transaction as the status change and the `bulletin.published` event.
 pub fn publish(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec<i64>>) -> Result<Bulletin, ApiError> {
@@ -495,24 +512,23 @@ pub fn publish(conn: &mut DbConn, actor: &Actor, id: &str, expected: &Option<Vec
     next.published_at = Some(now.and_utc());
     next.recipient_count = Some(recipients.len() as i64);
     save(conn, &current, &mut next)?;
-    // One row at a time: multi-row VALUES is not available through the multi-backend connection.
-    for partner_id in &recipients {
-        diesel::insert_into(br::table)
-            .values((
-                br::bulletin_id.eq(id),
-                br::partner_id.eq(partner_id),
-                br::pinned.eq(next.pinned),
-                br::published_at.eq(now),
-                br::acknowledged.eq(false),
-                br::read_at.eq(None::<NaiveDateTime>),
-                br::contact_id.eq(None::<String>),
-                br::contact_name.eq(None::<String>),
-                br::recorded_by.eq(None::<String>),
-                br::on_behalf.eq(false),
-                br::version.eq(1_i64),
-            ))
-            .execute(conn)?;
-    }
+    let rows: Vec<RecipientRow> = recipients
+        .iter()
+        .map(|partner_id| RecipientRow {
+            bulletin_id: id.to_string(),
+            partner_id: partner_id.clone(),
+            pinned: next.pinned,
+            published_at: now,
+            acknowledged: false,
+            read_at: None,
+            contact_id: None,
+            contact_name: None,
+            recorded_by: None,
+            on_behalf: false,
+            version: 1,
+        })
+        .collect();
+    db::insert_many(conn, br::table, rows)?;
     audit::record(conn, actor, "publish", "bulletin", id, audit::diff(Some(&current), Some(&next)))?;
     events::emit(conn, &DomainEvent::BulletinPublished(BulletinSnapshot::new(next.clone(), recipients)))?;
     Ok(next)

@@ -55,8 +55,8 @@ pub fn pending(conn: &mut DbConn, limit: i64) -> Result<Vec<Event>, ApiError> {
 
 /// Marks events as handed to delivery; call in the transaction that acted on them.
 pub fn mark_handled(conn: &mut DbConn, ids: &[String]) -> Result<(), ApiError> {
-    for id in ids {
-        diesel::delete(op::table.find(id)).execute(conn)?;
+    for chunk in ids.chunks(db::INSERT_MANY_CHUNK) {
+        diesel::delete(op::table.filter(op::event_id.eq_any(chunk))).execute(conn)?;
     }
     Ok(())
 }

@@ -28,7 +28,7 @@ pub fn cancel_pending(conn: &mut DbConn, target_id: &str, why: &str) -> Result<(
 }
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
-#[diesel(table_name = d)]
+#[diesel(table_name = d, treat_none_as_default_value = false)]
 pub struct DeliveryRow {
     pub id: String,
     pub seq: i64,

@@ -89,16 +89,19 @@ pub fn fan_out(conn: &mut DbConn, now: chrono::NaiveDateTime, base_url: Option<&
     // With nobody listening the batch is only marked handled: a channel or webhook added later
     // starts with the events after it.
     if !listeners.is_empty() {
+        let mut deliveries = Vec::new();
         for event in &events {
-            next_seq = route_event(conn, &listeners, event, next_seq, now, base_url)?;
+            next_seq = route_event(conn, &listeners, event, next_seq, now, base_url, &mut deliveries)?;
         }
+        db::insert_many(conn, d::table, deliveries)?;
     }
     events::mark_handled(conn, &events.iter().map(|e| e.id.clone()).collect::<Vec<_>>())?;
     diesel::update(ns::table.find("fanout")).set(ns::next_seq.eq(next_seq)).execute(conn)?;
     Ok(events.len())
 }
 
-/// Writes `event`'s deliveries, numbered from `seq`; returns the next number.
+/// Adds `event`'s deliveries to `out`, numbered from `seq`; returns the next number. The batch's
+/// deliveries are written together, with multi-row inserts.
 fn route_event(
     conn: &mut DbConn,
     listeners: &Listeners,
@@ -106,6 +109,7 @@ fn route_event(
     mut seq: i64,
     now: chrono::NaiveDateTime,
     base_url: Option<&str>,
+    out: &mut Vec<DeliveryRow>,
 ) -> Result<i64, ApiError> {
     let facts = route::facts(conn, event)?;
     let failed_target = failed_target(event);
@@ -129,14 +133,14 @@ fn route_event(
         let Some((_, msg)) = messages.iter().find(|(viewer, _)| *viewer == ch.partner_id) else { continue };
         let style = format::Style { keyword: ch.keyword.clone(), base_url: base_url.map(str::to_string) };
         let bodies = format::push_bodies(*platform, msg, &style);
-        insert_delivery(conn, seq, event, TargetKind::BotChannel, &ch.id, &bodies, now)?;
+        out.push(delivery(seq, event, TargetKind::BotChannel, &ch.id, &bodies, now));
         seq += 1;
     }
     for (hook, types) in &listeners.hooks {
         if failed_target.as_deref() != Some(hook.id.as_str())
             && types.iter().any(|t| type_matches(t, &event.event_type))
         {
-            insert_delivery(conn, seq, event, TargetKind::Webhook, &hook.id, &[webhook_body(event)], now)?;
+            out.push(delivery(seq, event, TargetKind::Webhook, &hook.id, &[webhook_body(event)], now));
             seq += 1;
         }
     }
@@ -167,16 +171,15 @@ fn render_event(conn: &mut DbConn, event: &Event, viewer: Option<&str>) -> Resul
     }
 }
 
-fn insert_delivery(
-    conn: &mut DbConn,
+fn delivery(
     seq: i64,
     event: &Event,
     kind: TargetKind,
     target_id: &str,
     bodies: &[Value],
     now: chrono::NaiveDateTime,
-) -> Result<(), ApiError> {
-    let row = DeliveryRow {
+) -> DeliveryRow {
+    DeliveryRow {
         id: db::new_id(),
         seq,
         event_id: event.id.clone(),
@@ -200,9 +203,7 @@ fn insert_delivery(
         created_at: now,
         updated_at: now,
         first_attempt_at: None,
-    };
-    diesel::insert_into(d::table).values(&row).execute(conn)?;
-    Ok(())
+    }
 }
 
 #[cfg(test)]
