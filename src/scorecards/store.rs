@@ -1,5 +1,6 @@
-//! The scorecard's sums, read with GROUP BY over performance records, cost records and targets
-//! joined to partners: one row per partner or group and query, never a row per record. The
+//! The scorecard's sums, read with GROUP BY over performance records (summed per partner, then
+//! joined to partners), cost records and targets: one row per partner or group and query, never a
+//! row per record. The
 //! queries are SQL text because the group key is chosen per request; every value is bound.
 
 use std::collections::HashMap;
@@ -201,46 +202,71 @@ fn performance(
 ) -> Result<HashMap<String, Totals>, ApiError> {
     let mut sql = Sql::new(conn);
     let key = sel.key_sql();
-    let from = window.from.to_string();
-    let current = format!("pr.period >= {}", sql.bind(from.clone()));
-    let before = format!("pr.period < {}", sql.bind(from.clone()));
-    let cur_units = format!("pr.period >= {}", sql.bind(from.clone()));
-    let cur_customers = format!("pr.period >= {}", sql.bind(from.clone()));
-    let cur_count = format!("pr.period >= {}", sql.bind(from.clone()));
-    let mean = |column: &str, name: &str, sql: &mut Sql| {
-        let c = [0; 4].map(|_| format!("pr.period >= {} AND pr.{column} IS NOT NULL", sql.bind(from.clone())));
+    let from = sql.bind(window.from.to_string());
+    let current = format!("pr.period >= {from}");
+    let mean = |column: &str, name: &str| {
+        let c = format!("{current} AND pr.{column} IS NOT NULL");
+        let revenue = real("pr.revenue_minor");
+        let value = real(&format!("pr.{column}"));
         format!(
-            "SUM(CASE WHEN {} THEN {} * pr.{column} END) AS {name}_weighted, \
-             SUM(CASE WHEN {} THEN {} END) AS {name}_weight, \
-             SUM(CASE WHEN {} THEN {} END) AS {name}_sum, \
-             CAST(COUNT(CASE WHEN {} THEN 1 END) AS BIGINT) AS {name}_count",
-            c[0],
-            real("pr.revenue_minor"),
-            c[1],
-            real("pr.revenue_minor"),
-            c[2],
-            real(&format!("pr.{column}")),
-            c[3],
+            "SUM(CASE WHEN {c} THEN {revenue} * pr.{column} END) AS {name}_weighted, \
+             SUM(CASE WHEN {c} THEN {revenue} END) AS {name}_weight, \
+             SUM(CASE WHEN {c} THEN {value} END) AS {name}_sum, \
+             CAST(COUNT(CASE WHEN {c} THEN 1 END) AS BIGINT) AS {name}_count"
         )
     };
-    let sat = mean("customer_satisfaction", "sat", &mut sql);
-    let share = mean("market_share_bp", "share", &mut sql);
+    let (sat, share) = (mean("customer_satisfaction", "sat"), mean("market_share_bp", "share"));
     let lower = sql.bind(window.prev_from.to_string());
     let upper = sql.bind(window.to.to_string());
     let line = sql.bind(line_key(window.product_line.as_deref()));
+    // One partner's scorecard (or a partner key's ranking) reads that partner's records only.
+    let mut only = String::new();
+    for id in [sel.partner_id.clone(), if let Scope::Partner(own) = scope { Some(own.clone()) } else { None }]
+        .into_iter()
+        .flatten()
+    {
+        only.push_str(&format!(" AND pr.partner_id = {}", sql.bind(id)));
+    }
     let cond = sel.partner_conditions(&mut sql, scope);
+    // Records are summed per partner first, from the covering index (line_key, partner_id, period,
+    // …): no table row and no join per record. SQLite is told the index, since its planner
+    // prefers the period range of performance_records_line and then reads every row; the
+    // partners are joined to the per-partner sums, a row per partner, and grouped by the key.
+    let hint = if sql.postgres { "" } else { " INDEXED BY performance_records_scorecard" };
+    let outer = |name: &str| format!("CAST(COALESCE(SUM(a.{name}), 0) AS BIGINT) AS {name}");
+    let outer_real = |name: &str| format!("SUM(a.{name}) AS {name}");
+    let means: Vec<String> = ["sat", "share"]
+        .iter()
+        .flat_map(|m| {
+            [
+                outer_real(&format!("{m}_weighted")),
+                outer_real(&format!("{m}_weight")),
+                outer_real(&format!("{m}_sum")),
+                outer(&format!("{m}_count")),
+            ]
+        })
+        .collect();
     let text = format!(
-        "SELECT {key} AS key, \
-         CAST(COUNT(CASE WHEN {cur_count} THEN 1 END) AS BIGINT) AS records, \
-         {} AS revenue, {} AS prev_revenue, {} AS units, {} AS new_customers, {sat}, {share} \
-         FROM performance_records pr JOIN partners p ON p.id = pr.partner_id \
-         WHERE pr.period >= {lower} AND pr.period <= {upper} AND pr.line_key = {line}{cond} \
+        "SELECT {key} AS key, {}, {}, {}, {}, {}, {} \
+         FROM (SELECT pr.partner_id AS partner_id, \
+               CAST(COUNT(CASE WHEN {current} THEN 1 END) AS BIGINT) AS records, \
+               {} AS revenue, {} AS prev_revenue, {} AS units, {} AS new_customers, {sat}, {share} \
+               FROM performance_records pr{hint} \
+               WHERE pr.line_key = {line} AND pr.period >= {lower} AND pr.period <= {upper}{only} \
+               GROUP BY pr.partner_id) a \
+         JOIN partners p ON p.id = a.partner_id WHERE 1 = 1{cond} \
          GROUP BY {key}",
+        outer("records"),
+        outer("revenue"),
+        outer("prev_revenue"),
+        outer("units"),
+        outer("new_customers"),
+        means.join(", "),
         // Revenue counts CNY records only, as targets' actuals do: no exchange rates here.
         sum(&format!("CASE WHEN {current} AND pr.currency = 'CNY' THEN pr.revenue_minor ELSE 0 END")),
-        sum(&format!("CASE WHEN {before} AND pr.currency = 'CNY' THEN pr.revenue_minor ELSE 0 END")),
-        sum(&format!("CASE WHEN {cur_units} THEN pr.units ELSE 0 END")),
-        sum(&format!("CASE WHEN {cur_customers} THEN pr.new_customers ELSE 0 END")),
+        sum(&format!("CASE WHEN pr.period < {from} AND pr.currency = 'CNY' THEN pr.revenue_minor ELSE 0 END")),
+        sum(&format!("CASE WHEN {current} THEN pr.units ELSE 0 END")),
+        sum(&format!("CASE WHEN {current} THEN pr.new_customers ELSE 0 END")),
     );
     sql.push(&text);
     let rows: Vec<PerfRow> = sql.load(conn)?;

@@ -1,0 +1,1 @@
+DROP INDEX performance_records_scorecard;

@@ -1,0 +1,5 @@
+-- The scorecards sum performance records per partner over a window of months: an index that holds
+-- every column they read, in (line_key, partner_id, period) order, so a ranking over every partner
+-- streams one index without a table read or a sort, and one partner's scorecard is one range.
+CREATE INDEX performance_records_scorecard ON performance_records
+    (line_key, partner_id, period, currency, revenue_minor, units, new_customers, customer_satisfaction, market_share_bp);
