@@ -176,9 +176,24 @@ pub struct MdfClaim {
     #[serde(deserialize_with = "crate::contracts::whole::int")]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub actual_minor: i64,
-    /// 1–20 absolute http(s) links.
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(schema_with = proof_urls_schema)]
     pub proof_urls: Vec<String>,
+}
+
+/// `proof_urls[]` in the schema: what `Check::web_url` enforces on each link.
+fn proof_urls_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(crate::validation::text_pattern()))
+                .min_length(Some(1))
+                .max_length(Some(2000)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(MAX_PROOF_URLS))
+        .description(Some("1–20 absolute http(s) links to the claim's evidence."))
 }
 
 impl MdfRejectRequest {
