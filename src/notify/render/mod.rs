@@ -18,6 +18,7 @@
 //! meeting's action items of that partner only, a bulletin without its recipient count).
 
 pub mod bulletins;
+pub mod conflicts;
 pub mod contracts;
 pub mod deliveries;
 pub mod evaluation;
@@ -109,6 +110,8 @@ fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Resul
         E::IncentiveStatementApproved(p) => incentives::statement_approved(p, ctx),
         E::MdfRequestSubmitted(p) => incentives::mdf_submitted(p, ctx),
         E::MdfRequestDecided(p) => incentives::mdf_decided(p, ctx),
+        E::ConflictOpened(p) => conflicts::opened(p, ctx),
+        E::ConflictResolved(p) => conflicts::resolved(p, ctx),
         E::CompetitorCreated(_)
         | E::CompetitorUpdated(_)
         | E::CompetitorArchived(_)
