@@ -250,6 +250,15 @@ CROSS_FIELD_AND_STATE_RULES = {
         ("actual_minor", r"must not exceed"),
         (r"proof_urls(\[\d+\])?", r"http|links"),
     ],
+    # Conflict cases (src/conflicts/store.rs): the parties and the key account must exist, a case
+    # has two sides (two partners, or one with involves_direct), and a resolution's program,
+    # meeting and action items must exist.
+    "POST /api/v1/conflicts": [
+        (r"party_partner_ids(\[\d+\])?", r"names no partner|two sides"),
+        ("key_account_id", r"names no key account"),
+    ],
+    "PATCH /api/v1/conflicts/{id}": [(r"party_partner_ids(\[\d+\])?", r"names no partner|two sides")],
+    "POST /api/v1/conflicts/{id}/resolve": [(r"resolution\.\w+(\[\d+\])?", r"names no")],
     # The day's month must be one the service keys months by (years 1970-9999, src/performance/period.rs).
     "GET /api/v1/partners/{id}/discount": [("on", r"1970")],
     # A calendar feed's window: `to` after `from`, at most 400 days (src/meetings/calendar/model.rs).

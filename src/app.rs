@@ -49,6 +49,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::meetings::routes)
         .configure(crate::contracts::routes)
         .configure(crate::competitors::routes)
+        .configure(crate::conflicts::routes)
         .configure(crate::recruitment::routes)
         .configure(crate::notify::routes)
         .configure(crate::bots::routes);
@@ -106,6 +107,7 @@ fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
         crate::contracts::risks::scan::job(config),
         crate::http::idempotency::SWEEP_JOB,
         crate::targets::missed::JOB,
+        crate::conflicts::scan::JOB,
     ]
 }
 

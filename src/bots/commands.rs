@@ -87,6 +87,12 @@ pub const COMMANDS: &[Command] = &[
         names: &["风险", "risks"], usage: "风险 / risks", summary: "当前的风险预警，按风险等级排列", run: risks
     },
     Command {
+        names: &["冲突", "conflicts"],
+        usage: "冲突 / conflicts",
+        summary: "待处理的渠道冲突，按严重程度排列（伙伴群只看本伙伴涉及的）",
+        run: super::conflicts::conflicts,
+    },
+    Command {
         names: &["合同到期", "expiring"],
         usage: "合同到期 / expiring",
         summary: "30 天内到期的有效合同",

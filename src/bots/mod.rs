@@ -7,10 +7,12 @@
 //! - `context.rs`: what commands run with and share (asker, context, reply, partner lookup)
 //! - `performance.rs`: the `业绩` command
 //! - `incentives.rs`: the `返点` command
+//! - `conflicts.rs`: the `冲突` command
 //! - `store.rs`: chat → channel, sender → partner, answered messages
 
 pub mod api;
 pub mod commands;
+pub mod conflicts;
 pub mod context;
 pub mod incentives;
 pub mod performance;

@@ -243,6 +243,24 @@ pub struct ConflictView {
     pub links: Vec<Link>,
 }
 
+impl crate::db::Record for ConflictView {
+    fn id(&self) -> &str {
+        &self.conflict.id
+    }
+    fn version(&self) -> i64 {
+        self.conflict.version
+    }
+}
+
+impl crate::db::Record for Comment {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        1
+    }
+}
+
 pub const ANOTHER_PARTNER: &str = "另一渠道伙伴 (another partner)";
 
 impl ConflictView {

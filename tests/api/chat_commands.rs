@@ -463,3 +463,27 @@ both!(rebate_command_shows_a_partners_latest_statements, |app: TestApp| async mo
     assert!(ask(&app, "返点", "cid-staff", "wf01").await.contains("用法：返点"), "staff must name a partner");
     assert!(ask(&app, "rebates 江南渠道", "cid-staff", "wf01").await.contains("CNY 100.00（草稿）"));
 });
+
+both!(conflict_command_lists_the_open_cases_of_the_chats_scope, |app: TestApp| async move {
+    let app = configured(app).await;
+    let (a, b) = setup(&app).await;
+    let third = id(&app.partner("西南远航").await);
+    assert!(ask(&app, "冲突", "cid-staff", "wf01").await.contains("当前没有待处理的渠道冲突"));
+    for (parties, severity, summary) in
+        [(vec![&a, &b], "high", "两家在上海互相压价"), (vec![&b, &third], "low", "江南与西南的客户重叠")]
+    {
+        let body = json!({"kind": "price_undercut", "cause": "competitive_pressure", "severity": severity,
+                          "summary": summary, "party_partner_ids": parties});
+        assert_eq!(app.post("/api/v1/conflicts", body).send().await.status, StatusCode::CREATED);
+    }
+    let staff = ask(&app, "冲突", "cid-staff", "wf01").await;
+    assert!(staff.contains("共 2 件"), "{staff}");
+    let high = staff.find("两家在上海互相压价").expect("high case");
+    assert!(high < staff.find("江南与西南的客户重叠").expect("low case"), "most severe first: {staff}");
+    assert!(staff.contains("华东星辰") && staff.contains("西南远航"), "{staff}");
+    // A partner's chat sees its own case, the other side as "another partner".
+    let own = ask(&app, "冲突", "cid-a", "wf01").await;
+    assert!(own.contains("共 1 件") && own.contains("两家在上海互相压价"), "{own}");
+    assert!(!own.contains("江南渠道") && own.contains("another partner"), "{own}");
+    assert!(ask(&app, "conflicts", "cid-b", "wf01").await.contains("共 2 件"));
+});

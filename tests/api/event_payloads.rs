@@ -58,6 +58,7 @@ const COMPETITOR_TYPES: &[&str] =
     &["competitor.created", "competitor.observed", "competitor.updated", "competitor.archived"];
 const EVALUATION_TYPES: &[&str] = &["performance.imported", "target.agreed", "target.missed"];
 const INCENTIVE_TYPES: &[&str] = &["incentive.statement_approved", "mdf.request_submitted", "mdf.request_decided"];
+const CONFLICT_TYPES: &[&str] = &["conflict.opened", "conflict.resolved"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -556,6 +557,22 @@ both!(incentive_events_keep_their_wire_json, |app: TestApp| async move {
     pin.events(&app, INCENTIVE_TYPES);
 });
 
+both!(conflict_events_keep_their_wire_json, |app: TestApp| async move {
+    let mut pin = Pin::new();
+    let a = named_partner(&app, &mut pin, "华东星辰", "partner:a").await;
+    let b = named_partner(&app, &mut pin, "江南渠道", "partner:b").await;
+    let account = id(&ok(app.post("/api/v1/key-accounts", json!({"name": "上海申能集团"})).send().await));
+    pin.name(&account, "key_account:1");
+    let body = json!({"kind": "account_overlap", "cause": "unclear_roles", "severity": "medium",
+                      "summary": "两家伙伴同时跟进申能集团储能项目", "party_partner_ids": [a, b],
+                      "key_account_id": account, "product_lines": ["储能"]});
+    let case = id(&ok(app.post("/api/v1/conflicts", body).send().await));
+    pin.name(&case, "conflict:1");
+    let body = json!({"resolution": {"remedy": "clarify_roles", "notes": "华东星辰为主负责方，江南渠道协助交付"}});
+    ok(app.post(&format!("/api/v1/conflicts/{case}/resolve"), body).send().await);
+    pin.events(&app, CONFLICT_TYPES);
+});
+
 both!(recruitment_events_keep_their_wire_json, |app: TestApp| async move {
     let mut pin = Pin::new();
     let body = json!({"name": "2026 上海渠道招募展", "kind": "trade_show", "starts_on": "2026-03-01",
@@ -584,6 +601,7 @@ fn every_event_type_is_pinned_by_its_fixture() {
         COMPETITOR_TYPES,
         EVALUATION_TYPES,
         INCENTIVE_TYPES,
+        CONFLICT_TYPES,
         RECRUITMENT_TYPES,
     ]
     .concat();

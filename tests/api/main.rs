@@ -18,6 +18,7 @@ mod callbacks;
 mod chat_commands;
 mod cli_import;
 mod competitors;
+mod conflicts;
 mod contacts;
 mod contract_risks;
 mod contracts;

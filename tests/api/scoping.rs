@@ -146,6 +146,34 @@ async fn partner_a_and_a_joint_meeting_with(app: &TestApp, b: &str) -> PartnerA 
     .await;
     ids.extend([id(&fund), id(&request)]);
     secrets.extend(["甲方专属推广基金".to_string(), "甲方专属研讨会".to_string(), id(&fund), id(&request)]);
+
+    // A conflict of A with a third partner (B is no party), and one of A with B: B sees the
+    // second with A as "another partner" and without the internal notes.
+    let c = id(&app.partner("丙方渠道").await);
+    let own_case = created(
+        app,
+        "/api/v1/conflicts",
+        json!({"kind": "price_undercut", "cause": "competitive_pressure", "severity": "high",
+               "summary": "甲方与丙方的压价冲突", "party_partner_ids": [a_id, c]}),
+    )
+    .await;
+    let joint_case = created(
+        app,
+        "/api/v1/conflicts",
+        json!({"kind": "account_overlap", "cause": "unclear_roles", "severity": "medium",
+               "summary": "两家伙伴的客户重叠", "party_partner_ids": [a_id, b]}),
+    )
+    .await;
+    for case in [&own_case, &joint_case] {
+        created(
+            app,
+            &format!("/api/v1/conflicts/{}/comments", id(case)),
+            json!({"body": "甲方内部备注", "internal": true}),
+        )
+        .await;
+    }
+    ids.extend([id(&own_case), id(&joint_case)]);
+    secrets.extend(["甲方与丙方的压价冲突".to_string(), "甲方内部备注".to_string(), id(&own_case)]);
     PartnerA { ids, secrets }
 }
 
