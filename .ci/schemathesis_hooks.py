@@ -258,7 +258,8 @@ CROSS_FIELD_AND_STATE_RULES = {
         ("key_account_id", r"names no key account"),
     ],
     "PATCH /api/v1/conflicts/{id}": [(r"party_partner_ids(\[\d+\])?", r"names no partner|two sides")],
-    "POST /api/v1/conflicts/{id}/resolve": [(r"resolution\.\w+(\[\d+\])?", r"names no")],
+    "POST /api/v1/conflicts/{id}/resolve": [(r"resolution\.\w+(\[\d+\])?", r"names no|is a duplicate")],
+    "GET /api/v1/conflicts/stats": [("to", r"must not be before from")],
     # The day's month must be one the service keys months by (years 1970-9999, src/performance/period.rs).
     "GET /api/v1/partners/{id}/discount": [("on", r"1970")],
     # A calendar feed's window: `to` after `from`, at most 400 days (src/meetings/calendar/model.rs).

@@ -4,11 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Conflict, Party};
+use super::model::{Conflict, ConflictParty};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConflictEvent {
     pub conflict: Conflict,
-    pub parties: Vec<Party>,
+    pub parties: Vec<ConflictParty>,
     pub key_account_name: Option<String>,
 }

@@ -140,7 +140,7 @@ pub struct Resolution {
     pub meeting_id: Option<String>,
     /// Action items that carry the remedy out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(max_items = 50)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 50)]
     pub action_item_ids: Vec<String>,
 }
 
@@ -216,7 +216,7 @@ pub struct Conflict {
 
 /// A party as shown: staff see every partner; a partner key sees itself and "another partner".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Party {
+pub struct ConflictParty {
     /// Null for a party hidden from a partner key.
     #[schema(format = Uuid)]
     pub partner_id: Option<String>,
@@ -239,7 +239,7 @@ pub struct Link {
 pub struct ConflictView {
     #[serde(flatten)]
     pub conflict: Conflict,
-    pub parties: Vec<Party>,
+    pub parties: Vec<ConflictParty>,
     pub links: Vec<Link>,
 }
 
@@ -270,7 +270,7 @@ impl ConflictView {
         self.conflict.party_partner_ids.retain(|id| id == own);
         for party in &mut self.parties {
             if party.partner_id.as_deref() != Some(own) {
-                *party = Party { partner_id: None, name: ANOTHER_PARTNER.into() };
+                *party = ConflictParty { partner_id: None, name: ANOTHER_PARTNER.into() };
             }
         }
         self.links.retain(|l| l.kind == LinkKind::Conflict || l.partner_id.as_deref() == Some(own));
@@ -679,8 +679,8 @@ mod tests {
         let view = ConflictView {
             conflict,
             parties: vec![
-                Party { partner_id: Some("a".into()), name: "甲".into() },
-                Party { partner_id: Some("b".into()), name: "乙".into() },
+                ConflictParty { partner_id: Some("a".into()), name: "甲".into() },
+                ConflictParty { partner_id: Some("b".into()), name: "乙".into() },
             ],
             links: vec![
                 Link { kind: LinkKind::DealRegistration, ref_id: "d1".into(), partner_id: Some("a".into()) },
@@ -689,7 +689,7 @@ mod tests {
         }
         .redacted("a");
         assert_eq!(view.conflict.party_partner_ids, ["a"]);
-        assert_eq!(view.parties[1], Party { partner_id: None, name: ANOTHER_PARTNER.into() });
+        assert_eq!(view.parties[1], ConflictParty { partner_id: None, name: ANOTHER_PARTNER.into() });
         assert_eq!(view.links.len(), 1);
         assert_eq!(view.conflict.fingerprint, None);
     }

@@ -82,7 +82,10 @@ pub fn views(conn: &mut DbConn, cases: Vec<Conflict>, scope: &Scope) -> Result<V
             let parties = conflict
                 .party_partner_ids
                 .iter()
-                .map(|id| Party { partner_id: Some(id.clone()), name: names.get(id).cloned().unwrap_or_default() })
+                .map(|id| ConflictParty {
+                    partner_id: Some(id.clone()),
+                    name: names.get(id).cloned().unwrap_or_default(),
+                })
                 .collect();
             let links = links.remove(&conflict.id).unwrap_or_default();
             let view = ConflictView { conflict, parties, links };

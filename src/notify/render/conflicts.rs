@@ -5,7 +5,7 @@
 
 use super::{plain, Message, RenderContext};
 use crate::conflicts::events::ConflictEvent;
-use crate::conflicts::model::{ConflictView, Party, ANOTHER_PARTNER};
+use crate::conflicts::model::{ConflictParty, ConflictView, ANOTHER_PARTNER};
 use crate::error::ApiError;
 
 /// The event as the viewer may see it.
@@ -20,7 +20,7 @@ fn seen_by(event: &ConflictEvent, ctx: &RenderContext<'_>) -> Result<ConflictVie
     }
 }
 
-fn party_names(parties: &[Party], direct: bool) -> String {
+fn party_names(parties: &[ConflictParty], direct: bool) -> String {
     let mut names: Vec<String> = parties.iter().map(|p| plain(&p.name)).collect();
     names.dedup_by(|a, b| a == b && a.as_str() == ANOTHER_PARTNER);
     if direct {
