@@ -11,6 +11,7 @@ pub mod competitors;
 pub mod config;
 pub mod contracts;
 pub mod db;
+pub mod deals;
 pub mod demo;
 pub mod error;
 pub mod events;

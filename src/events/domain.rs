@@ -13,6 +13,7 @@
 //!   nothing of `events/`: the outbox stays below the rooms with no import cycle.
 //! - Reading back never panics: an unknown type or a payload of another shape is an `ApiError`.
 
+use crate::deals::events::{DealDecided, DealExpiring, DealSubmitted};
 use crate::incentives::events::{MdfRequestDecided, MdfRequestSubmitted, StatementApproved};
 use crate::performance::events::PerformanceImported;
 use crate::targets::events::TargetEvent;
@@ -124,6 +125,12 @@ domain_events! {
     "mdf.request_submitted" => MdfRequestSubmitted(MdfRequestSubmitted),
     /// A marketing support request was approved or rejected.
     "mdf.request_decided" => MdfRequestDecided(MdfRequestDecided),
+    /// A partner (or a manager on its behalf) registered a deal.
+    "deal.submitted" => DealSubmitted(DealSubmitted),
+    /// A deal registration was approved, rejected, won, lost or expired.
+    "deal.decided" => DealDecided(DealDecided),
+    /// From the deal protection job, once per registration and protection end: 7 days left.
+    "deal.expiring" => DealExpiring(DealExpiring),
     "recruitment_campaign.created" => RecruitmentCampaignCreated(CampaignSnapshot),
     "recruitment_campaign.updated" => RecruitmentCampaignUpdated(CampaignUpdated),
     "recruitment_campaign.archived" => RecruitmentCampaignArchived(CampaignSnapshot),
@@ -133,7 +140,7 @@ domain_events! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
     /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery`,
-    /// `competitor`, `target`, `incentive_statement`, `mdf_request` or `recruitment_campaign`.
+    /// `competitor`, `target`, `incentive_statement`, `mdf_request`, `deal_registration` or `recruitment_campaign`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -398,6 +405,23 @@ macro_rules! about_the_mdf_request {
 }
 
 about_the_mdf_request!(MdfRequestSubmitted, MdfRequestDecided);
+
+/// A deal registration is one partner's.
+macro_rules! about_the_deal {
+    ($($payload:ty),+) => {$(
+        impl Concerns for $payload {
+            fn subject(&self) -> Subject<'_> {
+                let r = &self.registration;
+                Subject { resource_type: "deal_registration", resource_id: &r.id, partner_id: Some(&r.partner_id) }
+            }
+            fn listed_partners(&self) -> Vec<&str> {
+                Vec::new()
+            }
+        }
+    )+};
+}
+
+about_the_deal!(DealSubmitted, DealDecided, DealExpiring);
 
 /// A campaign concerns no single partner.
 macro_rules! about_the_campaign {

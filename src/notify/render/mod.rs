@@ -19,6 +19,7 @@
 
 pub mod bulletins;
 pub mod contracts;
+pub mod deals;
 pub mod deliveries;
 pub mod evaluation;
 pub mod incentives;
@@ -109,6 +110,9 @@ fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Resul
         E::IncentiveStatementApproved(p) => incentives::statement_approved(p, ctx),
         E::MdfRequestSubmitted(p) => incentives::mdf_submitted(p, ctx),
         E::MdfRequestDecided(p) => incentives::mdf_decided(p, ctx),
+        E::DealSubmitted(p) => deals::submitted(p, ctx),
+        E::DealDecided(p) => deals::decided(p, ctx),
+        E::DealExpiring(p) => deals::expiring(p, ctx),
         E::CompetitorCreated(_)
         | E::CompetitorUpdated(_)
         | E::CompetitorArchived(_)
