@@ -9,6 +9,7 @@ pub mod bots;
 pub mod bulletins;
 pub mod competitors;
 pub mod config;
+pub mod conflicts;
 pub mod contracts;
 pub mod db;
 pub mod deals;

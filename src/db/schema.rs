@@ -706,6 +706,68 @@ diesel::allow_tables_to_appear_in_same_query!(mdf_requests, incentive_programs);
 diesel::allow_tables_to_appear_in_same_query!(mdf_requests, partners);
 
 diesel::table! {
+    conflicts (id) {
+        id -> Text,
+        kind -> Text,
+        cause -> Text,
+        severity -> Text,
+        status -> Text,
+        summary -> Text,
+        party_partner_ids -> Text,
+        involves_direct -> Bool,
+        key_account_id -> Nullable<Text>,
+        territories -> Text,
+        product_lines -> Text,
+        fingerprint -> Nullable<Text>,
+        previous_conflict_id -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        condition_cleared_at -> Nullable<Timestamp>,
+        opened_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conflict_parties (conflict_id, partner_id) {
+        conflict_id -> Text,
+        partner_id -> Text,
+    }
+}
+
+diesel::table! {
+    conflict_links (conflict_id, kind, ref_id) {
+        conflict_id -> Text,
+        kind -> Text,
+        ref_id -> Text,
+        partner_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    conflict_comments (id) {
+        id -> Text,
+        conflict_id -> Text,
+        body -> Text,
+        internal -> Bool,
+        author -> Text,
+        author_partner_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(conflict_parties -> conflicts (conflict_id));
+diesel::joinable!(conflict_links -> conflicts (conflict_id));
+diesel::joinable!(conflict_comments -> conflicts (conflict_id));
+diesel::allow_tables_to_appear_in_same_query!(conflicts, conflict_parties);
+diesel::allow_tables_to_appear_in_same_query!(conflicts, conflict_links);
+diesel::allow_tables_to_appear_in_same_query!(conflicts, conflict_comments);
+diesel::allow_tables_to_appear_in_same_query!(conflict_parties, partners);
+
+diesel::table! {
     deal_registrations (id) {
         id -> Text,
         partner_id -> Text,

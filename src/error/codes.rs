@@ -122,6 +122,7 @@ codes! {
     MdfRequestNotFound => "mdf_request_not_found": "no mdf request (marketing support request) with this id is visible to the key",
     BudgetExceeded => "budget_exceeded": "approving the request would commit more than the partner's remaining budget in the program",
     ClaimDeadlinePassed => "claim_deadline_passed": "the program's claim_deadline has passed: claims are no longer taken",
+    ConflictNotFound => "conflict_not_found": "no conflict case with this id is visible to the key",
     // Deal registrations
     DealRegistrationNotFound => "deal_registration_not_found": "no deal registration with this id is visible to the key",
     DealConflict => "deal_conflict": "a clashing registration of the same account and product line is already approved, or was submitted earlier and is still undecided",

@@ -13,6 +13,7 @@
 //!   nothing of `events/`: the outbox stays below the rooms with no import cycle.
 //! - Reading back never panics: an unknown type or a payload of another shape is an `ApiError`.
 
+use crate::conflicts::events::ConflictEvent;
 use crate::deals::events::{DealDecided, DealExpiring, DealSubmitted};
 use crate::incentives::events::{MdfRequestDecided, MdfRequestSubmitted, StatementApproved};
 use crate::performance::events::PerformanceImported;
@@ -131,6 +132,10 @@ domain_events! {
     "deal.decided" => DealDecided(DealDecided),
     /// From the deal protection job, once per registration and protection end: 7 days left.
     "deal.expiring" => DealExpiring(DealExpiring),
+    /// A conflict case was opened, by hand or by detection.
+    "conflict.opened" => ConflictOpened(ConflictEvent),
+    /// A conflict case was resolved with a remedy.
+    "conflict.resolved" => ConflictResolved(ConflictEvent),
     "recruitment_campaign.created" => RecruitmentCampaignCreated(CampaignSnapshot),
     "recruitment_campaign.updated" => RecruitmentCampaignUpdated(CampaignUpdated),
     "recruitment_campaign.archived" => RecruitmentCampaignArchived(CampaignSnapshot),
@@ -140,7 +145,8 @@ domain_events! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
     /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery`,
-    /// `competitor`, `target`, `incentive_statement`, `mdf_request`, `deal_registration` or `recruitment_campaign`.
+    /// `competitor`, `target`, `incentive_statement`, `mdf_request`, `deal_registration`, `conflict`
+    /// or `recruitment_campaign`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -422,6 +428,21 @@ macro_rules! about_the_deal {
 }
 
 about_the_deal!(DealSubmitted, DealDecided, DealExpiring);
+
+/// A conflict case concerns each of its parties.
+impl Concerns for ConflictEvent {
+    fn subject(&self) -> Subject<'_> {
+        let c = &self.conflict;
+        Subject {
+            resource_type: "conflict",
+            resource_id: &c.id,
+            partner_id: c.party_partner_ids.first().map(String::as_str),
+        }
+    }
+    fn listed_partners(&self) -> Vec<&str> {
+        listed(&self.conflict.party_partner_ids, &[])
+    }
+}
 
 /// A campaign concerns no single partner.
 macro_rules! about_the_campaign {

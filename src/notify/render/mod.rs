@@ -18,6 +18,7 @@
 //! meeting's action items of that partner only, a bulletin without its recipient count).
 
 pub mod bulletins;
+pub mod conflicts;
 pub mod contracts;
 pub mod deals;
 pub mod deliveries;
@@ -113,6 +114,8 @@ fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Resul
         E::DealSubmitted(p) => deals::submitted(p, ctx),
         E::DealDecided(p) => deals::decided(p, ctx),
         E::DealExpiring(p) => deals::expiring(p, ctx),
+        E::ConflictOpened(p) => conflicts::opened(p, ctx),
+        E::ConflictResolved(p) => conflicts::resolved(p, ctx),
         E::CompetitorCreated(_)
         | E::CompetitorUpdated(_)
         | E::CompetitorArchived(_)
