@@ -21,6 +21,7 @@ mod competitors;
 mod contacts;
 mod contract_risks;
 mod contracts;
+mod deals;
 mod delivery;
 mod demo_data;
 mod evaluation_messages;

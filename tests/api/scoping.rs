@@ -146,6 +146,16 @@ async fn partner_a_and_a_joint_meeting_with(app: &TestApp, b: &str) -> PartnerA 
     .await;
     ids.extend([id(&fund), id(&request)]);
     secrets.extend(["甲方专属推广基金".to_string(), "甲方专属研讨会".to_string(), id(&fund), id(&request)]);
+    let deal = created(
+        app,
+        "/api/v1/deal-registrations",
+        json!({"partner_id": a_id, "prospect": {"name": "甲方报备客户有限公司", "credit_code": "91350100M000100Y43"},
+               "product_lines": ["储能"], "estimated_value_minor": 5000, "currency": "CNY",
+               "expected_close_on": "2026-12-31", "description": "甲方报备说明"}),
+    )
+    .await;
+    ids.push(id(&deal));
+    secrets.extend(["甲方报备客户有限公司".to_string(), "甲方报备说明".to_string(), id(&deal)]);
     PartnerA { ids, secrets }
 }
 
