@@ -42,6 +42,7 @@ fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(crate::targets::routes)
         .configure(crate::scorecards::routes)
         .configure(crate::incentives::routes)
+        .configure(crate::deals::routes)
         .configure(crate::advice::routes)
         .configure(crate::api_keys::routes)
         .configure(crate::audit::api::routes)
@@ -108,6 +109,7 @@ fn background_jobs(config: &Config) -> Vec<crate::jobs::Job> {
         crate::http::idempotency::SWEEP_JOB,
         crate::targets::missed::JOB,
         crate::conflicts::scan::JOB,
+        crate::deals::expiry::JOB,
     ]
 }
 

@@ -31,6 +31,9 @@ pub struct Config {
     /// `CHANNELDESK_RISK_SCAN_INTERVAL_SECS`: how often the contract risk scan runs (default 86400,
     /// daily; 60–2592000). It also runs once at start-up.
     pub risk_scan_interval_secs: u64,
+    /// `CHANNELDESK_DEAL_PROTECTION_DAYS`: how long an approved deal registration protects the
+    /// deal for its partner, from approval (default 90; 1–3650).
+    pub deal_protection_days: i64,
     /// Bot push, webhooks and bot callbacks (`src/notify`, `src/bots`).
     pub notify: NotifyConfig,
 }
@@ -224,6 +227,7 @@ impl Config {
                 lookup("CHANNELDESK_MEETING_REMINDER_LEADS").as_deref().unwrap_or(DEFAULT_LEADS),
             )?,
             risk_scan_interval_secs: parse_var(&lookup, "CHANNELDESK_RISK_SCAN_INTERVAL_SECS", 86_400, 60..=2_592_000)?,
+            deal_protection_days: parse_var(&lookup, "CHANNELDESK_DEAL_PROTECTION_DAYS", 90, 1..=3650)?,
             notify: NotifyConfig::from_lookup(&lookup)?,
         })
     }
@@ -240,6 +244,7 @@ impl Config {
             auth_cache_secs: 5,
             meeting_reminder_leads: parse_leads(DEFAULT_LEADS).unwrap_or_default(),
             risk_scan_interval_secs: 86_400,
+            deal_protection_days: 90,
             // Tests aim robots and webhooks at fake servers on loopback.
             notify: NotifyConfig {
                 outbound_allow_hosts: split_hosts(&format!("{DEFAULT_OUTBOUND_ALLOW_HOSTS},127.0.0.1")),
@@ -353,6 +358,7 @@ mod tests {
         assert!((4..=512).contains(&c.pool_size));
         assert_eq!(c.meeting_reminder_leads.iter().map(|l| l.label()).collect::<Vec<_>>(), vec!["1h", "24h"]);
         assert_eq!(c.risk_scan_interval_secs, 86_400);
+        assert_eq!(c.deal_protection_days, 90);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod conflicts;
 pub mod contracts;
 pub mod db;
+pub mod deals;
 pub mod demo;
 pub mod error;
 pub mod events;

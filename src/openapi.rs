@@ -32,6 +32,7 @@ use utoipa::Modify;
         (name = "scorecards", description = "Scorecards (渠道效果/成本评估): effect weighed against cost per partner or group, month by month, as JSON, CSV or a chart"),
         (name = "incentives", description = "Incentive programs (激励政策: 返点 rebates, 折扣 discounts, 市场推广支持 marketing support), their statements computed from performance, and the discount that applies to a partner"),
         (name = "conflicts", description = "Channel conflicts (渠道冲突): cases opened by hand or detected from deals, contracts and assignments, resolved with the seed's remedies (调整利益分配, 明确角色定位, 加强沟通)"),
+        (name = "deals", description = "Deal registrations (商机报备): who registered a customer first, for which product lines, and how clashes between channels become conflict cases"),
         (name = "recruitment", description = "Recruitment campaigns (新渠道拓展) and their funnels"),
         (name = "audit", description = "Who changed what"),
         (name = "bot-channels", description = "WeCom (企业微信) and DingTalk (钉钉) group robots and what they are sent (admin only)"),

@@ -59,6 +59,7 @@ pub fn scan(conn: &mut DbConn, actor: &Actor, now: DateTime<Utc>) -> Result<Scan
     let partners = load_partners(conn)?;
     found.extend(territory_intrusions(&grants, &partners));
     found.extend(account_overlaps(&load_assignments(conn)?, &partners));
+    found.extend(crate::deals::store::detect_clashes(conn, today)?);
 
     let mut report = ScanReport { detected: i64::try_from(found.len()).unwrap_or(i64::MAX), ..Default::default() };
     for detected in &found {

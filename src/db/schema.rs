@@ -766,3 +766,44 @@ diesel::allow_tables_to_appear_in_same_query!(conflicts, conflict_parties);
 diesel::allow_tables_to_appear_in_same_query!(conflicts, conflict_links);
 diesel::allow_tables_to_appear_in_same_query!(conflicts, conflict_comments);
 diesel::allow_tables_to_appear_in_same_query!(conflict_parties, partners);
+
+diesel::table! {
+    deal_registrations (id) {
+        id -> Text,
+        partner_id -> Text,
+        key_account_id -> Nullable<Text>,
+        prospect_name -> Nullable<Text>,
+        credit_code -> Nullable<Text>,
+        prospect_region -> Nullable<Text>,
+        account_name -> Text,
+        account_key -> Text,
+        product_lines -> Text,
+        estimated_value_minor -> BigInt,
+        currency -> Text,
+        expected_close_on -> Text,
+        description -> Nullable<Text>,
+        status -> Text,
+        decision_reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        protected_until -> Nullable<Timestamp>,
+        extension_reason -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        submitted_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deal_registration_lines (registration_id, line_key) {
+        registration_id -> Text,
+        line_key -> Text,
+    }
+}
+
+diesel::joinable!(deal_registrations -> partners (partner_id));
+diesel::joinable!(deal_registration_lines -> deal_registrations (registration_id));
+diesel::allow_tables_to_appear_in_same_query!(deal_registrations, partners);
+diesel::allow_tables_to_appear_in_same_query!(deal_registrations, deal_registration_lines);

@@ -123,6 +123,9 @@ codes! {
     BudgetExceeded => "budget_exceeded": "approving the request would commit more than the partner's remaining budget in the program",
     ClaimDeadlinePassed => "claim_deadline_passed": "the program's claim_deadline has passed: claims are no longer taken",
     ConflictNotFound => "conflict_not_found": "no conflict case with this id is visible to the key",
+    // Deal registrations
+    DealRegistrationNotFound => "deal_registration_not_found": "no deal registration with this id is visible to the key",
+    DealConflict => "deal_conflict": "a clashing registration of the same account and product line is already approved, or was submitted earlier and is still undecided",
     RecruitmentCampaignNotFound => "recruitment_campaign_not_found": "no recruitment campaign with this id",
     RecruitmentCampaignArchived => "recruitment_campaign_archived": "the recruitment campaign is archived and can no longer change",
     // Bots, webhooks, deliveries

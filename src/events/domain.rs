@@ -14,6 +14,7 @@
 //! - Reading back never panics: an unknown type or a payload of another shape is an `ApiError`.
 
 use crate::conflicts::events::ConflictEvent;
+use crate::deals::events::{DealDecided, DealExpiring, DealSubmitted};
 use crate::incentives::events::{MdfRequestDecided, MdfRequestSubmitted, StatementApproved};
 use crate::performance::events::PerformanceImported;
 use crate::targets::events::TargetEvent;
@@ -125,6 +126,12 @@ domain_events! {
     "mdf.request_submitted" => MdfRequestSubmitted(MdfRequestSubmitted),
     /// A marketing support request was approved or rejected.
     "mdf.request_decided" => MdfRequestDecided(MdfRequestDecided),
+    /// A partner (or a manager on its behalf) registered a deal.
+    "deal.submitted" => DealSubmitted(DealSubmitted),
+    /// A deal registration was approved, rejected, won, lost or expired.
+    "deal.decided" => DealDecided(DealDecided),
+    /// From the deal protection job, once per registration and protection end: 7 days left.
+    "deal.expiring" => DealExpiring(DealExpiring),
     /// A conflict case was opened, by hand or by detection.
     "conflict.opened" => ConflictOpened(ConflictEvent),
     /// A conflict case was resolved with a remedy.
@@ -138,7 +145,8 @@ domain_events! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
     /// `partner`, `meeting`, `action_item`, `meeting_series`, `bulletin`, `contract`, `delivery`,
-    /// `competitor`, `target`, `incentive_statement`, `mdf_request`, `conflict` or `recruitment_campaign`.
+    /// `competitor`, `target`, `incentive_statement`, `mdf_request`, `deal_registration`, `conflict`
+    /// or `recruitment_campaign`.
     pub resource_type: &'static str,
     pub resource_id: &'a str,
     /// The partner the event is mainly about, for per-partner routing and scoping: the first
@@ -403,6 +411,23 @@ macro_rules! about_the_mdf_request {
 }
 
 about_the_mdf_request!(MdfRequestSubmitted, MdfRequestDecided);
+
+/// A deal registration is one partner's.
+macro_rules! about_the_deal {
+    ($($payload:ty),+) => {$(
+        impl Concerns for $payload {
+            fn subject(&self) -> Subject<'_> {
+                let r = &self.registration;
+                Subject { resource_type: "deal_registration", resource_id: &r.id, partner_id: Some(&r.partner_id) }
+            }
+            fn listed_partners(&self) -> Vec<&str> {
+                Vec::new()
+            }
+        }
+    )+};
+}
+
+about_the_deal!(DealSubmitted, DealDecided, DealExpiring);
 
 /// A conflict case concerns each of its parties.
 impl Concerns for ConflictEvent {

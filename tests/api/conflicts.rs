@@ -299,3 +299,24 @@ both!(two_concurrent_scans_open_one_case, |app: TestApp| async move {
     assert_eq!(r1.body["opened"].as_i64().unwrap() + r2.body["opened"].as_i64().unwrap(), 1);
     assert_eq!(cases_of_kind(&app, "territory_overlap").await.len(), 1);
 });
+
+both!(a_deal_clash_opens_one_case_that_the_scan_refinds, |app: TestApp| async move {
+    let (a, b) = (id(&app.partner("华东星辰").await), id(&app.partner("江南渠道").await));
+    let deal = |partner: &str, name: &str| {
+        json!({"partner_id": partner, "prospect": {"name": name, "region": "华东"}, "product_lines": ["储能"],
+               "estimated_value_minor": 1_000_000, "currency": "CNY", "expected_close_on": "2026-12-31"})
+    };
+    let first = app.post("/api/v1/deal-registrations", deal(&a, "杭州西湖储能科技有限公司")).send().await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let second = app.post("/api/v1/deal-registrations", deal(&b, "杭州西湖储能科技")).send().await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    assert_eq!(second.body["conflicts_with"], json!([id(&first.body)]), "{}", second.text);
+    let cases = cases_of_kind(&app, "deal_clash").await;
+    assert_eq!(cases.len(), 1);
+    let links: Vec<Value> = cases[0]["links"].as_array().unwrap().iter().map(|l| l["ref_id"].clone()).collect();
+    assert!(links.contains(&first.body["id"]) && links.contains(&second.body["id"]), "{}", cases[0]);
+    // The scan finds the same clash and joins its case.
+    let report = scan(&app).await;
+    assert_eq!((report["opened"].clone(), report["already_open"].clone()), (json!(0), json!(1)), "{report}");
+    assert_eq!(cases_of_kind(&app, "deal_clash").await.len(), 1);
+});

@@ -22,6 +22,7 @@ mod conflicts;
 mod contacts;
 mod contract_risks;
 mod contracts;
+mod deals;
 mod delivery;
 mod demo_data;
 mod evaluation_messages;

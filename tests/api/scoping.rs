@@ -174,6 +174,16 @@ async fn partner_a_and_a_joint_meeting_with(app: &TestApp, b: &str) -> PartnerA 
     }
     ids.extend([id(&own_case), id(&joint_case)]);
     secrets.extend(["甲方与丙方的压价冲突".to_string(), "甲方内部备注".to_string(), id(&own_case)]);
+    let deal = created(
+        app,
+        "/api/v1/deal-registrations",
+        json!({"partner_id": a_id, "prospect": {"name": "甲方报备客户有限公司", "credit_code": "91350100M000100Y43"},
+               "product_lines": ["储能"], "estimated_value_minor": 5000, "currency": "CNY",
+               "expected_close_on": "2026-12-31", "description": "甲方报备说明"}),
+    )
+    .await;
+    ids.push(id(&deal));
+    secrets.extend(["甲方报备客户有限公司".to_string(), "甲方报备说明".to_string(), id(&deal)]);
     PartnerA { ids, secrets }
 }
 

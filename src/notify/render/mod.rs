@@ -20,6 +20,7 @@
 pub mod bulletins;
 pub mod conflicts;
 pub mod contracts;
+pub mod deals;
 pub mod deliveries;
 pub mod evaluation;
 pub mod incentives;
@@ -110,6 +111,9 @@ fn typed(event: &DomainEvent, row: &Event, ctx: &mut RenderContext<'_>) -> Resul
         E::IncentiveStatementApproved(p) => incentives::statement_approved(p, ctx),
         E::MdfRequestSubmitted(p) => incentives::mdf_submitted(p, ctx),
         E::MdfRequestDecided(p) => incentives::mdf_decided(p, ctx),
+        E::DealSubmitted(p) => deals::submitted(p, ctx),
+        E::DealDecided(p) => deals::decided(p, ctx),
+        E::DealExpiring(p) => deals::expiring(p, ctx),
         E::ConflictOpened(p) => conflicts::opened(p, ctx),
         E::ConflictResolved(p) => conflicts::resolved(p, ctx),
         E::CompetitorCreated(_)

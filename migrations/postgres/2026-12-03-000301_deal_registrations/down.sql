@@ -1,0 +1,2 @@
+DROP TABLE deal_registration_lines;
+DROP TABLE deal_registrations;
