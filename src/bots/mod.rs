@@ -12,6 +12,7 @@
 pub mod api;
 pub mod commands;
 pub mod context;
+pub mod deals;
 pub mod incentives;
 pub mod performance;
 pub mod store;
