@@ -72,6 +72,12 @@ pub const COMMANDS: &[Command] = &[
         run: super::incentives::rebates,
     },
     Command {
+        names: &["报备", "register"],
+        usage: "报备 〈客户名〉 〈产品线〉 / register 〈customer〉 〈product line〉",
+        summary: "在绑定伙伴的群里为本伙伴报备商机，并告知是否已由其他渠道报备",
+        run: super::deals::register,
+    },
+    Command {
         names: &["会议", "meetings"],
         usage: "会议 〔今天｜本周〕 / meetings 〔today｜week〕",
         summary: "已安排的会议（默认未来 7 天）",

@@ -14,6 +14,7 @@ pub mod api;
 pub mod commands;
 pub mod conflicts;
 pub mod context;
+pub mod deals;
 pub mod incentives;
 pub mod performance;
 pub mod store;

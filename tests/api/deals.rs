@@ -34,7 +34,10 @@ async fn registered(app: &TestApp, body: Value) -> Value {
 }
 
 /// The case with `fingerprint`: its id and the (ref id, partner id) of its links.
-fn case_of(app: &TestApp, fingerprint: &str) -> Option<(String, Vec<(String, Option<String>)>)> {
+/// A case's links as (ref id, partner id).
+type Links = Vec<(String, Option<String>)>;
+
+fn case_of(app: &TestApp, fingerprint: &str) -> Option<(String, Links)> {
     use channeldesk::db::schema::conflicts as c;
     let id: Option<String> = app.with_conn(|conn| {
         c::table.filter(c::fingerprint.eq(fingerprint)).select(c::id).first(conn).optional().expect("case")
