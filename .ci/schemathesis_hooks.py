@@ -260,6 +260,15 @@ CROSS_FIELD_AND_STATE_RULES = {
     "PATCH /api/v1/conflicts/{id}": [(r"party_partner_ids(\[\d+\])?", r"names no partner|two sides")],
     "POST /api/v1/conflicts/{id}/resolve": [(r"resolution\.\w+(\[\d+\])?", r"names no|is a duplicate")],
     "GET /api/v1/conflicts/stats": [("to", r"must not be before from")],
+    # Deal registrations (src/deals/): staff name the partner, which must be current; exactly one
+    # of key_account_id and prospect, the key account current; a credit code's GB 32100 check
+    # character; an override says why.
+    "POST /api/v1/deal-registrations": [
+        ("partner_id", r"is required|names no current partner"),
+        ("key_account_id", r"exactly one|names no current key account"),
+        ("prospect.credit_code", r"check character|GB 32100|character"),
+    ],
+    "POST /api/v1/deal-registrations/{id}/approve": [("reason", r"is required with override_earlier")],
     # The day's month must be one the service keys months by (years 1970-9999, src/performance/period.rs).
     "GET /api/v1/partners/{id}/discount": [("on", r"1970")],
     # A calendar feed's window: `to` after `from`, at most 400 days (src/meetings/calendar/model.rs).

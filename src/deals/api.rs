@@ -9,7 +9,7 @@ use super::store;
 use crate::access::{Caller, Role};
 use crate::error::ApiError;
 use crate::http::etag;
-use crate::http::extract::{Json, Query};
+use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::{idempotency, reply::Reply};
 use crate::state::AppState;
@@ -135,11 +135,11 @@ pub async fn approve(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: Option<Json<DealApprove>>,
+    body: OptionalJson<DealApprove>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_staff_write()?;
     let id = path_id("id", &id)?;
-    let input = body.map(|b| b.0).unwrap_or_default();
+    let input = body.0;
     input.validate()?;
     let expected = etag::if_match(&req)?;
     let actor = caller.actor();

@@ -59,6 +59,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body that may be left out: a request with neither a body nor a `Content-Type` gets
+/// `T::default()`; anything sent is read exactly as [`Json`] reads it, so a malformed body is
+/// still a 4xx, never silently the default.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared_len = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+        let no_body = req.headers().get(header::CONTENT_TYPE).is_none()
+            && req.headers().get(header::TRANSFER_ENCODING).is_none()
+            && declared_len.is_none_or(|n| n.trim() == "0");
+        if no_body {
+            return Box::pin(async { Ok(OptionalJson(T::default())) });
+        }
+        let body = Json::<T>::from_request(req, payload);
+        Box::pin(async move { body.await.map(|Json(v)| OptionalJson(v)) })
+    }
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -487,3 +487,21 @@ both!(conflict_command_lists_the_open_cases_of_the_chats_scope, |app: TestApp| a
     assert!(!own.contains("江南渠道") && own.contains("another partner"), "{own}");
     assert!(ask(&app, "conflicts", "cid-b", "wf01").await.contains("共 2 件"));
 });
+
+both!(register_command_registers_a_deal_for_the_chats_partner, |app: TestApp| async move {
+    let app = configured(app).await;
+    let (a, b) = setup(&app).await;
+    let own = ask(&app, "报备 杭州西湖储能科技有限公司 储能", "cid-a", "zw001").await;
+    assert!(own.contains("商机报备已提交") && own.contains("杭州西湖储能科技有限公司"), "{own}");
+    assert!(!own.contains("已由其他渠道报备"), "{own}");
+    let list = app.get(&format!("/api/v1/deal-registrations?partner_id={a}")).send().await;
+    assert_eq!(list.items().len(), 1, "{}", list.text);
+    assert_eq!(list.items()[0]["product_lines"], json!(["储能"]));
+    // Another partner's chat registering the same customer hears only that it is taken.
+    let other = ask(&app, "register 杭州西湖储能科技 储能", "cid-b", "ln01").await;
+    assert!(other.contains("已由其他渠道报备") && !other.contains("华东星辰"), "{other}");
+    assert_eq!(app.get(&format!("/api/v1/deal-registrations?partner_id={b}")).send().await.items().len(), 1);
+    // An internal chat registers for no partner; a bare command gets the usage.
+    assert!(ask(&app, "报备 某公司 储能", "cid-staff", "wf01").await.contains("绑定伙伴的群"));
+    assert!(ask(&app, "报备", "cid-a", "zw001").await.contains("用法：报备"));
+});

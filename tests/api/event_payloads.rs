@@ -59,6 +59,7 @@ const COMPETITOR_TYPES: &[&str] =
 const EVALUATION_TYPES: &[&str] = &["performance.imported", "target.agreed", "target.missed"];
 const INCENTIVE_TYPES: &[&str] = &["incentive.statement_approved", "mdf.request_submitted", "mdf.request_decided"];
 const CONFLICT_TYPES: &[&str] = &["conflict.opened", "conflict.resolved"];
+const DEAL_TYPES: &[&str] = &["deal.submitted", "deal.decided", "deal.expiring"];
 
 fn blessing() -> bool {
     std::env::var("CHANNELDESK_BLESS_EVENTS").is_ok_and(|v| v == "1")
@@ -573,6 +574,23 @@ both!(conflict_events_keep_their_wire_json, |app: TestApp| async move {
     pin.events(&app, CONFLICT_TYPES);
 });
 
+both!(deal_events_keep_their_wire_json, |app: TestApp| async move {
+    let mut pin = Pin::new();
+    let a = named_partner(&app, &mut pin, "华东星辰", "partner:a").await;
+    let body = json!({"partner_id": a, "prospect": {"name": "杭州西湖储能科技有限公司", "credit_code": "91350100M000100Y43",
+                      "region": "华东"}, "product_lines": ["储能"], "estimated_value_minor": 12_000_000,
+                      "currency": "CNY", "expected_close_on": "2027-06-30", "description": "园区储能项目"});
+    let deal = id(&ok(app.post("/api/v1/deal-registrations", body).send().await));
+    pin.name(&deal, "deal:1");
+    ok(app.post(&format!("/api/v1/deal-registrations/{deal}/approve"), json!({})).send().await);
+    // Protection runs 90 days from approval: the warning goes out 7 days before it ends.
+    let later = Utc::now() + Duration::days(85);
+    let warned = app.with_conn(|c| channeldesk::deals::store::warn_expiring(c, later));
+    assert_eq!(warned.expect("scan"), 1);
+    pin.until(Utc::now() + Duration::days(91));
+    pin.events(&app, DEAL_TYPES);
+});
+
 both!(recruitment_events_keep_their_wire_json, |app: TestApp| async move {
     let mut pin = Pin::new();
     let body = json!({"name": "2026 上海渠道招募展", "kind": "trade_show", "starts_on": "2026-03-01",
@@ -602,6 +620,7 @@ fn every_event_type_is_pinned_by_its_fixture() {
         EVALUATION_TYPES,
         INCENTIVE_TYPES,
         CONFLICT_TYPES,
+        DEAL_TYPES,
         RECRUITMENT_TYPES,
     ]
     .concat();
