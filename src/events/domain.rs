@@ -475,10 +475,11 @@ mod tests {
     }
 
     /// What `notify/route.rs` reads from a payload today: `partner_id`, then `/partner_ids`, then
-    /// the ids in `/partners`, each once.
+    /// the ids in `/partners` (or a conflict's parties), each once.
     fn routed_partners(row: &Value) -> Vec<String> {
         let mut ids: Vec<String> = row["partner_id"].as_str().map(str::to_string).into_iter().collect();
-        for pointer in ["/payload/partner_ids", "/payload/partners"] {
+        // A conflict case concerns each of its parties.
+        for pointer in ["/payload/partner_ids", "/payload/partners", "/payload/conflict/party_partner_ids"] {
             for v in row.pointer(pointer).and_then(Value::as_array).into_iter().flatten() {
                 let id = v.as_str().or_else(|| v["id"].as_str()).unwrap().to_string();
                 if !ids.contains(&id) {
