@@ -25,43 +25,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit_bytes).unwrap_or(1024 * 1024);
-        let content_type_ok = is_json_content_type(req);
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !content_type_ok {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    Code::UnsupportedMediaType,
-                    "the body must be JSON: send Content-Type: application/json",
-                ));
-            }
-            if declared_len.is_some_and(|n| n > limit) {
-                return Err(too_large(limit));
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(Code::MalformedBody, format!("the body could not be read: {e}"))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(Json)
-        })
+        let body = read_json_body(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(Json) })
     }
 }
 
-/// A JSON body that may be left out: a request with neither a body nor a `Content-Type` gets
-/// `T::default()`; anything sent is read exactly as [`Json`] reads it, so a malformed body is
-/// still a 4xx, never silently the default.
+/// The body of a JSON request: 415 unless it says it is JSON, 413 past the configured limit.
+fn read_json_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<web::BytesMut, ApiError>> {
+    let limit = req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit_bytes).unwrap_or(1024 * 1024);
+    let content_type_ok = is_json_content_type(req);
+    let declared_len =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if !content_type_ok {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Code::UnsupportedMediaType,
+                "the body must be JSON: send Content-Type: application/json",
+            ));
+        }
+        if declared_len.is_some_and(|n| n > limit) {
+            return Err(too_large(limit));
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::bad_request(Code::MalformedBody, format!("the body could not be read: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })
+}
+
+/// A JSON body that may be left out: a request with neither a body nor a `Content-Type`, or a
+/// body of JSON `null`, gets `T::default()`; anything else is read exactly as [`Json`] reads it,
+/// so a malformed body is still a 4xx, never silently the default.
 pub struct OptionalJson<T>(pub T);
 
 impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
@@ -76,8 +81,14 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
         if no_body {
             return Box::pin(async { Ok(OptionalJson(T::default())) });
         }
-        let body = Json::<T>::from_request(req, payload);
-        Box::pin(async move { body.await.map(|Json(v)| OptionalJson(v)) })
+        let body = read_json_body(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if body.trim_ascii() == b"null" {
+                return Ok(OptionalJson(T::default()));
+            }
+            parse_json(&body).map(OptionalJson)
+        })
     }
 }
 

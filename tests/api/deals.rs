@@ -211,6 +211,8 @@ both!(approvals_follow_the_earlier_registration, |app: TestApp| async move {
     assert_eq!(res.status.as_u16() / 100, 4, "a malformed body is refused: {}", res.text);
     let res = app.req(actix_web::http::Method::POST, &approve(&second)).send().await;
     res.problem(409, "deal_conflict");
+    let res = app.req(actix_web::http::Method::POST, &approve(&second)).raw("application/json", "null").send().await;
+    res.problem(409, "deal_conflict");
     // …unless a manager decides otherwise, recorded in the case.
     app.post(&approve(&second), json!({})).if_match("\"9\"").send().await.problem(412, "version_mismatch");
     let res = app
