@@ -260,22 +260,12 @@ pub fn create(conn: &mut DbConn, actor: &Actor, input: &ConflictCreate) -> Resul
     get(conn, &conflict.id, &Scope::All)
 }
 
-/// Holds the fingerprint's turn until the transaction ends (Postgres; SQLite has one writer).
-fn take_turn(conn: &mut DbConn, fingerprint: &str) -> Result<(), ApiError> {
-    if conn.backend() == db::Backend::Postgres {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1616))")
-            .bind::<diesel::sql_types::Text, _>(fingerprint)
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// Reports a detected condition: joins the open case with its fingerprint (adding new parties,
 /// territories, product lines and links), or opens a case — linked to the previous one when the
 /// condition returns after that was closed. A dismissed case stands (nothing opens) until a scan
 /// has seen the condition gone. Sends `conflict.opened` for a new case.
 pub fn open_detected(conn: &mut DbConn, actor: &Actor, found: &Detected) -> Result<Outcome, ApiError> {
-    take_turn(conn, &found.fingerprint)?;
+    db::take_turn(conn, 1616, &found.fingerprint)?;
     let latest: Option<Conflict> = c::table
         .filter(c::fingerprint.eq(&found.fingerprint))
         .order((c::created_at.desc(), c::id.desc()))

@@ -407,6 +407,19 @@ pub fn migration_names(backend: Backend) -> Vec<String> {
 
 /// The current time as stored: UTC, naive, truncated to microseconds so that SQLite's text form
 /// and Postgres' timestamp compare and round-trip identically.
+/// Takes the turn on `key` (within `space`, so unrelated users of a key never collide) until the
+/// transaction ends: a transaction-scoped advisory lock on Postgres. SQLite runs one writer at a
+/// time already.
+pub fn take_turn(conn: &mut DbConn, space: i32, key: &str) -> QueryResult<()> {
+    if conn.backend() == Backend::Postgres {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .bind::<diesel::sql_types::BigInt, _>(i64::from(space))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{SubsecRound, Utc};
     Utc::now().naive_utc().trunc_subsecs(6)

@@ -24,8 +24,8 @@ use crate::http::etag;
 use crate::http::pagination::PageRequest;
 use crate::validation::comparison_key;
 
-/// The advisory lock key every deal approval takes on Postgres ("deal" in ASCII).
-const APPROVAL_LOCK: i64 = 0x6465_616c;
+/// The advisory lock space of deal approvals on Postgres ("deal" in ASCII).
+const APPROVAL_LOCK: i32 = 0x6465_616c;
 
 pub fn not_found() -> ApiError {
     ApiError::not_found(Code::DealRegistrationNotFound)
@@ -453,10 +453,7 @@ fn decided(conn: &mut DbConn, row: &DealRow) -> Result<DealRegistration, ApiErro
 
 /// Serialises deal approvals on Postgres (SQLite has one writer).
 fn lock_approvals(conn: &mut DbConn) -> Result<(), ApiError> {
-    if let DbConn::Pg(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPROVAL_LOCK})")).execute(pg)?;
-    }
-    Ok(())
+    Ok(db::take_turn(conn, APPROVAL_LOCK, "deal_approval")?)
 }
 
 /// Approves a submitted registration, protecting it for `protection_days`. 409 `deal_conflict`

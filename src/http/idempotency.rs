@@ -171,12 +171,7 @@ where
 /// the second waits for the first's commit and then finds its record. (SQLite runs one writer at
 /// a time already.)
 fn take_turn(conn: &mut DbConn, ctx: &Context) -> Result<(), ApiError> {
-    if conn.backend() == db::Backend::Postgres {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7079))")
-            .bind::<diesel::sql_types::Text, _>(format!("{}\n{}", ctx.scope, ctx.key))
-            .execute(conn)?;
-    }
-    Ok(())
+    Ok(db::take_turn(conn, 7079, &format!("{}\n{}", ctx.scope, ctx.key))?)
 }
 
 enum Outcome {
